@@ -1,0 +1,1 @@
+"""Every message type of arbiter, as msgspec Structs grouped by conversation."""

@@ -1,0 +1,36 @@
+"""Health snapshots: what the kernel reports about each actor."""
+
+from __future__ import annotations
+
+import msgspec
+
+__all__ = ["ActorSnapshot"]
+
+
+class ActorSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """One actor's health, with the fields of ``GET /api/actors``.
+
+    Latency figures are microseconds, None until the first sample.
+    """
+
+    path: str
+    actor: str
+    state: str
+    supervisor: str | None
+    paused: bool
+    mailbox_depth: int
+    mailbox_capacity: int
+    mailbox_high_water: int
+    mailbox_policy: str
+    received_total: int
+    handled_total: int
+    failed_total: int
+    dropped_total: int
+    restarts_total: int
+    last_error: str | None
+    uptime_s: float
+    handle_time_p50_us: float | None
+    handle_time_p99_us: float | None
+    mailbox_wait_p50_us: float | None
+    mailbox_wait_p99_us: float | None
+    children: list[str]
