@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-__all__ = ["ActorSnapshot"]
+__all__ = ["ActorSnapshot", "GetLoopStats", "LoopStats"]
 
 
 class ActorSnapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -34,3 +34,17 @@ class ActorSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     mailbox_wait_p50_us: float | None
     mailbox_wait_p99_us: float | None
     children: list[str]
+
+
+class GetLoopStats(msgspec.Struct, frozen=True, tag=True):
+    """Asks the loop monitor for `LoopStats`."""
+
+
+class LoopStats(msgspec.Struct, frozen=True, kw_only=True):
+    """Event-loop lag: how late the monitor's ticks ran, in milliseconds."""
+
+    samples: int
+    lag_p50_ms: float | None
+    lag_p99_ms: float | None
+    lag_max_ms: float
+    lag_last_ms: float

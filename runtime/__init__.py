@@ -31,6 +31,7 @@ from runtime._supervision import ChildSpec as ChildSpec
 from runtime._supervision import RestartType as RestartType
 from runtime._supervision import Strategy as Strategy
 from runtime._supervision import SupervisorPolicy as SupervisorPolicy
+from runtime._supervisor import Supervisor as Supervisor
 from runtime._system import ActorSystem as ActorSystem
 from runtime._timers import Timer as Timer
 
@@ -62,6 +63,7 @@ __all__ = [
     "OverflowPolicy",
     "RestartType",
     "Strategy",
+    "Supervisor",
     "SupervisorPolicy",
     "Terminated",
     "Timer",

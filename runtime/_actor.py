@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import types
 import typing
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from messages.control import GetStatus, Pause, Ping, Pong, Restart, Resume, Stop
 from runtime._exceptions import InvalidActor
@@ -55,8 +55,11 @@ class Actor:
     exception, and the actor's supervisor decides (restart, stop, escalate).
     """
 
-    supervision: ClassVar[SupervisorPolicy | None] = None
-    """How this actor supervises its children; None means the system default."""
+    supervision: SupervisorPolicy | None = None
+    """How this actor supervises its children; None means the system default.
+
+    Set it on the class, or on the instance in ``__init__``.
+    """
 
     context: ActorContext
 

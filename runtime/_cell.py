@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 import time
 import traceback
 from collections import deque
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["ActorCell", "State"]
 
 _log = structlog.get_logger("arbiter.kernel")
+_NAME = re.compile(r"[a-z0-9_-]+")
 _now_ns = time.perf_counter_ns
 
 
@@ -680,6 +682,8 @@ class ActorCell:
         """Create, register and start a child; its start failure goes to supervision."""
         if self._state >= State.STOPPING:
             raise ActorDead(f"{self.path} is stopping and cannot spawn {spec.name!r}")
+        if not _NAME.fullmatch(spec.name):
+            raise ValueError(f"actor name {spec.name!r} must match [a-z0-9_-]+")
         if spec.name in self.children:
             raise ActorNameTaken(f"{self.path} already has a child named {spec.name!r}")
         child = (cell_type or ActorCell)(self.system, self, spec)
@@ -697,7 +701,7 @@ class ActorCell:
 
     @property
     def policy(self) -> SupervisorPolicy:
-        actor_policy = type(self._actor).supervision if self._actor is not None else None
+        actor_policy = self._actor.supervision if self._actor is not None else None
         return actor_policy or self.system.supervision
 
     def child_ended(self, child: ActorCell, error: Exception | None) -> None:

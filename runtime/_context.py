@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ActorContext", "child_spec"]
 
-_NAME = re.compile(r"[a-z0-9_-]+")
 _DEFAULT_MAILBOX = MailboxConfig()
 _anonymous = itertools.count(1)
 
@@ -41,13 +40,11 @@ def child_spec(
     """Build a `ChildSpec`, naming an unnamed child after its class.
 
     Raises:
-        ValueError: the name is not ``[a-z0-9_-]+`` or a setting is out of range.
+        ValueError: a setting is out of range.
     """
     if name is None:
         base = re.sub(r"[^a-z0-9_-]", "", getattr(factory, "__name__", "actor").lower()) or "actor"
         name = f"{base}-{next(_anonymous)}"
-    elif not _NAME.fullmatch(name):
-        raise ValueError(f"actor name {name!r} must match [a-z0-9_-]+")
     return ChildSpec(
         factory=factory,
         name=name,
@@ -118,6 +115,7 @@ class ActorContext:
         other, handled by this actor's supervision policy.
 
         Raises:
+            ValueError: the name is not ``[a-z0-9_-]+``.
             ActorNameTaken: a sibling has that name.
             InvalidActor: the factory does not make a valid `Actor`.
             ActorDead: this actor is stopping.
@@ -130,6 +128,17 @@ class ActorContext:
             shutdown_timeout=shutdown_timeout,
             throughput=throughput,
         )
+        return await self._cell.spawn_child(spec)
+
+    async def start_child(self, spec: ChildSpec) -> ActorRef:
+        """Start a child from a `ChildSpec` (as `spawn` does from its arguments).
+
+        Raises:
+            ValueError: the name is not ``[a-z0-9_-]+``.
+            ActorNameTaken: a sibling has that name.
+            InvalidActor: the factory does not make a valid `Actor`.
+            ActorDead: this actor is stopping.
+        """
         return await self._cell.spawn_child(spec)
 
     async def spawn_pykka(

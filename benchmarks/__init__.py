@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks that print JSON: `arbiter bench NAME --json`."""

@@ -1,0 +1,87 @@
+"""The application's supervision tree, and the runtime process that runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from functools import partial
+from typing import TYPE_CHECKING
+
+import structlog
+
+from runtime._context import child_spec
+from runtime._health_log import HealthLog
+from runtime._loop_monitor import LoopMonitor
+from runtime._supervision import Strategy, SupervisorPolicy
+from runtime._supervisor import Supervisor
+from runtime._system import ActorSystem
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from runtime._supervision import ChildSpec
+    from runtime.config import Config
+
+__all__ = ["app_children", "serve"]
+
+_log = structlog.get_logger("arbiter")
+
+# What a second SIGINT/SIGTERM during a graceful stop exits with (as a shell does).
+_FORCED_EXIT = 130
+
+
+def app_children(config: Config) -> list[ChildSpec]:
+    """The children of ``/app``, in start order.
+
+    Today the kernel's own monitors; the chain, DEX, analytics, nonce,
+    signer, executor, bank and dashboard actors join as their issues land.
+    """
+    runtime = config.runtime
+    return [
+        child_spec(
+            partial(LoopMonitor, runtime.loop_lag_interval, runtime.loop_lag_warn),
+            name="monitor",
+        ),
+        child_spec(partial(HealthLog, runtime.health_log_interval), name="health"),
+    ]
+
+
+async def serve(config: Config, state_dir: Path) -> int:
+    """Run the application until SIGINT/SIGTERM or a root escalation.
+
+    Returns:
+        The process exit code: 0 after a graceful stop, 1 if the root gave up.
+    """
+    system = ActorSystem(config.runtime.name, shutdown_timeout=config.runtime.shutdown_timeout)
+    await system.start()
+    _install_signal_handlers(system)
+    policy = SupervisorPolicy(strategy=Strategy.ONE_FOR_ONE, max_restarts=5, within=30.0)
+    await system.spawn(partial(Supervisor, app_children(config), policy), name="app")
+    _log.info(
+        "arbiter_running",
+        system=system.name,
+        pid=os.getpid(),
+        state_dir=str(state_dir),
+        loop=type(asyncio.get_running_loop()).__module__,
+        actors=len(system.snapshot()),
+    )
+    await system.wait_stopped()
+    await system.shutdown()
+    return 1 if system.failure is not None else 0
+
+
+def _install_signal_handlers(system: ActorSystem) -> None:
+    loop = asyncio.get_running_loop()
+    received: list[str] = []
+
+    def on_signal(name: str) -> None:
+        if received:
+            _log.error("forced_exit", signal=name)
+            os._exit(_FORCED_EXIT)
+        received.append(name)
+        _log.info("shutdown_requested", signal=name, timeout_s=system.shutdown_timeout)
+        system.request_shutdown()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal, sig.name)

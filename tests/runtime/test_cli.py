@@ -1,0 +1,99 @@
+"""The `arbiter` command as a user runs it: a real process, real signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+ARBITER = [sys.executable, "-m", "runtime"]
+
+
+def _start(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+        [*ARBITER, "run", "--state-dir", str(tmp_path / "state"), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "ARBITER_RUNTIME_LOG_FORMAT": "json"},
+    )
+
+
+def _wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float = 20.0) -> list[str]:
+    assert process.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if needle in line:
+            return seen
+    pytest.fail(f"{needle!r} not printed within {timeout} s; got: {''.join(seen)}")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_run_stops_gracefully_on_a_signal_with_exit_code_zero(tmp_path: Path, sig: int) -> None:
+    process = _start(tmp_path)
+    try:
+        _wait_for_line(process, "arbiter_running")
+        process.send_signal(sig)
+        output, _ = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 0, output
+    assert "system_stopped" in output
+    assert (tmp_path / "state" / "arbiter.log").read_text().count("system_stopped") == 1
+
+
+def test_run_refuses_an_invalid_config_with_one_line_naming_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[runtime]\nlog_level = "loud"\n')
+    result = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+        [*ARBITER, "run", "--config", str(config), "--state-dir", str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "runtime.log_level" in lines[0]
+    assert "'loud'" in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "s").exists()
+
+
+def test_run_refuses_a_missing_config_file(tmp_path: Path) -> None:
+    result = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+        [*ARBITER, "run", "--config", str(tmp_path / "nope.toml")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bench_with_an_unknown_name_lists_the_benchmarks() -> None:
+    result = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+        [*ARBITER, "bench", "no-such-bench"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "no benchmark 'no-such-bench'; there are:" in result.stderr
