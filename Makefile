@@ -9,7 +9,7 @@ NODE_STAMP := ops/devnet/node_modules/.installed
 
 .PHONY: setup run test lint typecheck pytest bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml ops/find_python.sh
 	@python=$$(ops/find_python.sh) || exit 1; \
@@ -17,6 +17,11 @@ $(STAMP): pyproject.toml ops/find_python.sh
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+# anvil and the compiled Uniswap contracts, pinned by the committed lock file.
+$(NODE_STAMP): ops/devnet/package.json ops/devnet/package-lock.json
+	cd ops/devnet && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
 
 run: setup
 	$(VENV)/bin/arbiter run

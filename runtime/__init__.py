@@ -14,6 +14,7 @@ from runtime._exceptions import ActorError as ActorError
 from runtime._exceptions import ActorNameTaken as ActorNameTaken
 from runtime._exceptions import ArbiterError as ArbiterError
 from runtime._exceptions import AskTimeout as AskTimeout
+from runtime._exceptions import ChainError as ChainError
 from runtime._exceptions import ConfigError as ConfigError
 from runtime._exceptions import Escalated as Escalated
 from runtime._exceptions import InvalidActor as InvalidActor
@@ -22,6 +23,7 @@ from runtime._exceptions import MessageDropped as MessageDropped
 from runtime._exceptions import NoHandler as NoHandler
 from runtime._mailbox import MailboxConfig as MailboxConfig
 from runtime._mailbox import OverflowPolicy as OverflowPolicy
+from runtime._pipes import Pipe as Pipe
 from runtime._ref import DEFAULT_ASK_TIMEOUT as DEFAULT_ASK_TIMEOUT
 from runtime._ref import ActorRef as ActorRef
 from runtime._signals import DeadLetter as DeadLetter
@@ -47,6 +49,7 @@ __all__ = [
     "ArbiterError",
     "AskTimeout",
     "Backoff",
+    "ChainError",
     "ChildSpec",
     "Clock",
     "ConfigError",
@@ -61,6 +64,7 @@ __all__ = [
     "MessageDropped",
     "NoHandler",
     "OverflowPolicy",
+    "Pipe",
     "RestartType",
     "Strategy",
     "Supervisor",

@@ -11,6 +11,7 @@ import inspect
 import re
 import time
 import traceback
+from asyncio import Task
 from collections import deque
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,7 @@ from runtime._exceptions import (
     MessageDropped,
 )
 from runtime._histogram import Histogram
-from runtime._inline import Resumed, eager
+from runtime._inline import eager
 from runtime._mailbox import CoalescingQueue, Envelope, OverflowPolicy
 from runtime._ref import ActorRef
 from runtime._signals import Terminated
@@ -43,10 +44,11 @@ from runtime._supervision import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine
-
+    from runtime._pipes import Pipe
     from runtime._system import ActorSystem
     from runtime._timers import Timer
+
+    Owned = Timer | Pipe
 
 __all__ = ["ActorCell", "State"]
 
@@ -87,7 +89,9 @@ class ActorCell:
         "_policy",
         "_priority",
         "_queue",
+        "_quiet",
         "_recent_restarts",
+        "_restarting",
         "_scheduled",
         "_space_waiters",
         "_state",
@@ -137,6 +141,7 @@ class ActorCell:
             CoalescingQueue(mailbox.key, self._replaced) if mailbox.key is not None else deque()
         )
         self._priority: deque[Envelope] | None = None
+        self._quiet = 7  # the first message to an empty mailbox is sampled
         self._throughput = spec.throughput
         self._state = State.STARTING
         self._open = False
@@ -151,13 +156,14 @@ class ActorCell:
         self._stop_task: asyncio.Future[None] | None = None
         self._terminated: asyncio.Future[None] | None = None
         self._space_waiters: deque[asyncio.Future[None]] | None = None
-        self._timers: set[Timer] | None = None
+        self._timers: set[Owned] | None = None
         self._watchers: set[ActorCell] | None = None
         self._watching: set[ActorCell] | None = None
         self._window: RestartWindow | None = None
         self._supervising = False
         self._pending_failures: deque[tuple[ActorCell, Exception | None]] | None = None
         self._recent_restarts: deque[float] | None = None
+        self._restarting: asyncio.Future[None] | None = None
         self._dequeued = 0
         self.received_priority = 0
         self.handled = 0
@@ -217,16 +223,24 @@ class ActorCell:
     def enqueue(self, message: Any, reply: asyncio.Future[Any] | None = None) -> None:
         """Queue a user message; raises `MailboxFull` only under backpressure."""
         if self._state >= State.STOPPING:
-            self.system.dead_letter(message, self, "stopped", reply)
+            self.system.dead_letter(message, self, "stopped", reply, self.system.current_path)
             return
         queue = self._queue
         depth = len(queue)
         if depth >= self._capacity and not self._overflow(message, reply):
             return
-        # Latency is sampled: every message that finds the mailbox empty (so a
-        # quiet actor has all its messages timed) and one in 64 of a backlog.
-        # Counters are kept per drain, not here: see `received`.
-        stamp = _now_ns() if self._metered and not depth & 63 else 0
+        # Latency is sampled, one in 8 messages that find the mailbox empty and
+        # one in 64 of a backlog: timing every message would cost a third of
+        # a tell. Counters are kept per drain, not here: see `received`.
+        stamp = 0
+        if self._metered:
+            if depth:
+                if not depth & 63:
+                    stamp = _now_ns()
+            else:
+                self._quiet = quiet = self._quiet + 1
+                if not quiet & 7:
+                    stamp = _now_ns()
         queue.append((message, reply, stamp, self.system.current_path))
         if self._open and not self._scheduled:
             self._scheduled = True
@@ -244,7 +258,7 @@ class ActorCell:
     def enqueue_priority(self, message: Any) -> None:
         """Queue a message on the priority lane: handled first, never dropped."""
         if self._state >= State.STOPPING:
-            self.system.dead_letter(message, self, "stopped", None)
+            self.system.dead_letter(message, self, "stopped", None, self.system.current_path)
             return
         if self._priority is None:
             self._priority = deque()
@@ -317,6 +331,7 @@ class ActorCell:
         actor = self._actor
         table = self._table
         system = self.system
+        loop = self._loop
         throughput = budget = self._throughput
         message: Any = None
         reply: asyncio.Future[Any] | None = None
@@ -325,26 +340,23 @@ class ActorCell:
         try:
             while queue and budget and self._open:
                 budget -= 1
-                message, reply, stamp, _ = queue.popleft()
+                message, reply, stamp, sender = queue.popleft()
                 if stamp:
                     started = _now_ns()
                 handler = table.get(message.__class__)
                 if handler is None:
-                    handler = self._unhandled(message, reply)
+                    handler = self._unhandled(message, reply, sender)
                     if handler is None:
                         self.handled -= 1  # the batch tally counts every message taken
                         continue
                 function, is_async = handler
                 if is_async:
-                    coro = function(actor, message)
-                    try:
-                        yielded = coro.send(None)
-                    except StopIteration as done:
-                        result = done.value
-                    else:
+                    task = Task(function(actor, message), loop=loop, eager_start=True)
+                    if not task.done():
                         self._count(throughput - budget, handled=throughput - budget - 1)
-                        self._suspend(coro, yielded, message, reply, stamp and started)
+                        self._suspend(task, message, reply, stamp and started)
                         return
+                    result = task.result()
                 else:
                     result = function(actor, message)
                 if reply is not None and not reply.done():
@@ -375,21 +387,18 @@ class ActorCell:
         """Handle the priority lane (Terminated and the like) before any user message."""
         priority = self._priority
         while priority and self._state == State.RUNNING and not self._busy:
-            message, reply, _, _ = priority.popleft()
-            handler = self._table.get(message.__class__) or self._unhandled(message, reply)
+            message, reply, _, sender = priority.popleft()
+            handler = self._table.get(message.__class__) or self._unhandled(message, reply, sender)
             if handler is None:
                 continue
             function, is_async = handler
             try:
                 if is_async:
-                    coro = function(self._actor, message)
-                    try:
-                        yielded = coro.send(None)
-                    except StopIteration:
-                        pass
-                    else:
-                        self._suspend(coro, yielded, message, None, 0)
+                    task = Task(function(self._actor, message), loop=self._loop, eager_start=True)
+                    if not task.done():
+                        self._suspend(task, message, None, 0)
                         return
+                    task.result()
                 else:
                     function(self._actor, message)
             except Exception as exc:
@@ -397,27 +406,28 @@ class ActorCell:
                 return
             self.handled += 1
 
-    def _unhandled(self, message: Any, reply: asyncio.Future[Any] | None) -> _actor.Handler | None:
+    def _unhandled(
+        self, message: Any, reply: asyncio.Future[Any] | None, sender: str | None
+    ) -> _actor.Handler | None:
         message_type = message.__class__
         if message_type not in self._table:
             handler = _actor.resolve_handler(self._table, message_type)
             if handler is not None:
                 return handler
-        self.system.dead_letter(message, self, "no handler", reply)
+        # The sender recorded at enqueue: during this drain the current path is our own.
+        self.system.dead_letter(message, self, "no handler", reply, sender)
         return None
 
     def _suspend(
         self,
-        coro: Coroutine[Any, Any, Any],
-        yielded: Any,
+        task: asyncio.Task[Any],
         message: Any,
         reply: asyncio.Future[Any] | None,
         started: int,
     ) -> None:
-        """An async handler awaits: give it a task; the actor takes nothing else till it ends."""
+        """An async handler awaits: the actor takes nothing else until its task ends."""
         self._busy = True
         self._open = False
-        task = self._loop.create_task(Resumed(coro, yielded))
         self._inflight = task
         task.add_done_callback(partial(self._resumed, message, reply, started))
 
@@ -512,6 +522,8 @@ class ActorCell:
         self._table = _actor.handler_table(type(instance))
         self._actor = instance
         self._instance_down = None
+        # As a restarted OTP supervisor, a fresh instance counts its children's restarts afresh.
+        self._window = None
         try:
             if restarting:
                 await _maybe_await(instance.on_restart(cause))
@@ -561,14 +573,15 @@ class ActorCell:
                 timer.cancel()
             self._timers.clear()
 
-    def add_timer(self, timer: Timer) -> None:
+    def add_owned(self, owned: Owned) -> None:
+        """Track a timer or pipe of the current instance, to cancel it at stop or restart."""
         if self._timers is None:
             self._timers = set()
-        self._timers.add(timer)
+        self._timers.add(owned)
 
-    def discard_timer(self, timer: Timer) -> None:
+    def discard_owned(self, owned: Owned) -> None:
         if self._timers:
-            self._timers.discard(timer)
+            self._timers.discard(owned)
 
     # -- stop for good ------------------------------------------------------
 
@@ -708,8 +721,11 @@ class ActorCell:
         """A child failed (``error``) or stopped itself (None): decide, one case at a time."""
         if child.parent is not self or self.children.get(child.name) is not child:
             return
-        if self._state not in {State.RUNNING, State.STARTING}:
-            return  # this actor is restarting or stopping: every child goes anyway
+        # A restart runs on_start in RESTARTING once the old instance is down: the children
+        # it spawns are live and must be supervised as on a first start.
+        starting_again = self._state == State.RESTARTING and self._instance_down is None
+        if self._state not in {State.RUNNING, State.STARTING} and not starting_again:
+            return  # this actor failed, or is stopping its instance: every child goes anyway
         if self._supervising:
             if self._pending_failures is None:
                 self._pending_failures = deque()
@@ -771,12 +787,21 @@ class ActorCell:
         return len(recent)
 
     async def _restart_instance(self, cause: Exception | None) -> None:
+        # Restarts run one after another: two at once would wait for the same stop,
+        # then each start an instance, and the first of those would never be stopped.
+        while self._restarting is not None:
+            await asyncio.shield(self._restarting)
         if self._state >= State.STOPPING:
             return
-        self._state = State.RESTARTING
-        self.restarts += 1
-        await self.stop_instance()
-        error = await self.start_instance(cause, restarting=True)
+        restarting = self._restarting = self._loop.create_future()
+        try:
+            self._state = State.RESTARTING
+            self.restarts += 1
+            await self.stop_instance()
+            error = await self.start_instance(cause, restarting=True)
+        finally:
+            self._restarting = None
+            restarting.set_result(None)
         if error is not None:
             self.failed += 1
             self.fail(error, message_type=None)
@@ -802,7 +827,8 @@ class ActorCell:
             paused=self._paused,
             mailbox_depth=self.mailbox_depth,
             mailbox_capacity=self._capacity,
-            mailbox_high_water=self.high_water,
+            # The mark is raised per drain; a paused or busy actor's queue may be deeper now.
+            mailbox_high_water=max(self.high_water, len(self._queue)),
             mailbox_policy=str(self._policy),
             received_total=self.received,
             handled_total=self.handled,

@@ -10,11 +10,12 @@ import structlog
 
 from messages.control import Pause, Restart, Resume, Stop
 from runtime._mailbox import MailboxConfig
+from runtime._pipes import Pipe, deliver_items, deliver_result
 from runtime._supervision import ChildSpec, RestartType
 from runtime._timers import Timer
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from messages.health import ActorSnapshot
     from runtime._actor import Actor
@@ -184,6 +185,44 @@ class ActorContext:
         return Timer(
             self._cell, interval if initial_delay is None else initial_delay, message, interval
         )
+
+    def pipe[T](
+        self,
+        awaitable: Awaitable[T],
+        on_result: Callable[[T], Any],
+        on_error: Callable[[Exception], Any] | None = None,
+        *,
+        name: str = "pipe",
+    ) -> Pipe:
+        """Run ``awaitable`` for this actor; its outcome arrives as a message.
+
+        The actor gets ``on_result(value)``, or ``on_error(error)`` if given;
+        without ``on_error`` an error fails the actor. Cancelled when the
+        actor stops or restarts.
+        """
+        return Pipe(self._cell, deliver_result(self._cell, awaitable, on_result, on_error), name)
+
+    def stream[T](
+        self,
+        source: AsyncIterator[T],
+        to_message: Callable[[T], Any],
+        on_end: Callable[[Exception | None], Any] | None = None,
+        *,
+        name: str = "stream",
+        wait_for_room: bool = True,
+    ) -> Pipe:
+        """Read ``source`` for this actor: each item arrives as ``to_message(item)``.
+
+        Items mapped to None are skipped. By default delivery waits for room
+        in a full mailbox, so a slow actor slows the reading (no unbounded
+        buffering); with ``wait_for_room=False`` an item that finds the mailbox
+        full is dropped and counted instead, so the reading never stops (for
+        sources that also carry what the actor itself is waiting for). At
+        the end the actor gets ``on_end(error or None)``; without ``on_end``
+        an error fails the actor. Cancelled when the actor stops or restarts.
+        """
+        work = deliver_items(self._cell, source, to_message, on_end, wait_for_room)
+        return Pipe(self._cell, work, name)
 
     def stop(self) -> None:
         """End this actor normally; its supervisor restarts it only if it is ``permanent``."""

@@ -11,7 +11,8 @@ ArbiterError                 every error arbiter raises on purpose
  │    ├── ActorNameTaken     a sibling already has that name
  │    ├── InvalidActor       an actor class whose handlers cannot be dispatched
  │    └── Escalated          a supervisor gave up: its children failed too often
- └── ConfigError            the configuration is invalid (names the key, value, reason)
+ ├── ConfigError            the configuration is invalid (names the key, value, reason)
+ └── ChainError             the node answered an error, garbage, or could not be reached
 ```
 
 `asyncio.CancelledError` is a `BaseException` and never passes through this tree:
@@ -26,6 +27,7 @@ __all__ = [
     "ActorNameTaken",
     "ArbiterError",
     "AskTimeout",
+    "ChainError",
     "ConfigError",
     "Escalated",
     "InvalidActor",
@@ -90,3 +92,7 @@ class Escalated(ActorError):
 
 class ConfigError(ArbiterError):
     """The configuration is invalid; the message names the key, the value and the reason."""
+
+
+class ChainError(ArbiterError):
+    """The node answered an error or garbage, or could not be reached."""

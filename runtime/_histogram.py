@@ -43,32 +43,34 @@ class Histogram:
     (guarded by `benchmarks/runtime.py`, case ``counters``).
     """
 
-    __slots__ = ("count", "counts", "total")
+    __slots__ = ("counts",)
 
     def __init__(self) -> None:
         self.counts: list[int] | None = None
-        self.count = 0
-        self.total = 0
 
     def record(self, value: int) -> None:
         counts = self.counts
         if counts is None:
             counts = self.counts = [0] * _BUCKETS
         bits = value.bit_length()
-        if bits <= 2:
-            counts[value] += 1
-        else:
-            index = ((bits - 2) << 2) | ((value >> (bits - 3)) & 3)
-            counts[index if index < _BUCKETS else _BUCKETS - 1] += 1
-        self.count += 1
-        self.total += value
+        if bits > 2:
+            value = ((bits - 2) << 2) | ((value >> (bits - 3)) & 3)
+            if value >= _BUCKETS:
+                value = _BUCKETS - 1
+        counts[value] += 1
+
+    @property
+    def count(self) -> int:
+        """Samples recorded."""
+        return 0 if self.counts is None else sum(self.counts)
 
     def quantile(self, q: float) -> int | None:
         """An estimate of the ``q`` quantile (0..1): the midpoint of its bucket; None if empty."""
         counts = self.counts
-        if counts is None or self.count == 0:
+        total = self.count
+        if counts is None or total == 0:
             return None
-        rank = max(1, round(q * self.count))
+        rank = max(1, round(q * total))
         seen = 0
         for index, n in enumerate(counts):
             seen += n

@@ -91,8 +91,9 @@ class CoalescingQueue:
     def __bool__(self) -> bool:
         return bool(self._order)
 
-    def has_key_of(self, envelope: Envelope) -> bool:
-        key = self._key(envelope[0])
+    def has_key_of(self, message: Any) -> bool:
+        """True if a queued envelope has ``message``'s key (so ``message`` would replace it)."""
+        key = self._key(message)
         return key is not None and key in self._by_key
 
     def append(self, envelope: Envelope) -> None:

@@ -135,7 +135,7 @@ class PykkaCell(ActorCell):
 
     def enqueue(self, message: Any, reply: asyncio.Future[Any] | None = None) -> None:
         if self._state >= State.STOPPING or self._pykka_ref is None:
-            self.system.dead_letter(message, self, "stopped", reply)
+            self.system.dead_letter(message, self, "stopped", reply, self.system.current_path)
             return
         if len(self._in_flight) >= self._capacity:
             raise MailboxFull(f"mailbox of {self.path} is full ({self._capacity} messages)")
@@ -143,7 +143,7 @@ class PykkaCell(ActorCell):
         try:
             self._pykka_ref.tell(call)
         except pykka.ActorDeadError:
-            self.system.dead_letter(message, self, "stopped", reply)
+            self.system.dead_letter(message, self, "stopped", reply, self.system.current_path)
             return
         self._in_flight.add(call)
         self._dequeued += 1
@@ -202,6 +202,9 @@ class PykkaCell(ActorCell):
             return exc
         error = await self._started
         if error is not None:
+            # pykka stops an actor whose on_start failed without calling on_stop or
+            # on_failure, so `_stopped` is never settled: stop_instance must not wait for it.
+            self._pykka_ref = None
             return error
         if self._state >= State.STOPPING:
             return None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from messages.control import Pause, Restart, Resume, Stop
 
 if TYPE_CHECKING:
-    import asyncio
     from collections.abc import Callable
 
     from runtime._cell import ActorCell
@@ -63,7 +63,15 @@ class ActorRef:
         """
         cell = self._cell
         while cell.is_full():
-            await cell.wait_for_space()
+            waiter = cell.wait_for_space()
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                # Woken and cancelled before it could take the room: pass the
+                # wake-up on, or the next sender waits while there is room.
+                if waiter.done() and not waiter.cancelled():
+                    cell._wake_senders()
+                raise
         self._enqueue(message, None)
 
     def ask(self, message: Any, timeout: float | None = DEFAULT_ASK_TIMEOUT) -> asyncio.Future[Any]:

@@ -6,6 +6,7 @@ Pure bookkeeping, no I/O: the cell asks these objects what to do.
 from __future__ import annotations
 
 import enum
+import math
 import random
 from collections import deque
 from dataclasses import dataclass, field
@@ -76,7 +77,11 @@ class Backoff:
         """Seconds to wait before restart number ``restarts_in_window`` (1-based)."""
         if restarts_in_window <= 1:
             return 0.0
-        base = min(self.maximum, self.initial * self.multiplier ** (restarts_in_window - 2))
+        try:
+            growth = self.multiplier ** (restarts_in_window - 2)
+        except OverflowError:  # past 2.0 ** 1023 a float overflows; the cap was reached long ago
+            growth = math.inf
+        base = min(self.maximum, self.initial * growth) if self.initial else 0.0
         spread = (rng or random).uniform(1 - self.jitter, 1 + self.jitter)
         return min(self.maximum * (1 + self.jitter), base * spread)
 

@@ -190,9 +190,13 @@ class ActorSystem:
         reply: asyncio.Future[Any] | None,
         sender: str | None = None,
     ) -> None:
-        """Count, log and publish a message no actor will handle; fail its ask."""
+        """Count, log and publish a message no actor will handle; fail its ask.
+
+        ``sender`` is the path of the actor that sent the message, None if no
+        actor did: callers pass it, as only they know whether it is the
+        current path or one recorded when the message was queued.
+        """
         self.dead_letters_total += 1
-        sender = sender or self.current_path
         if reply is not None and not reply.done():
             error = (
                 NoHandler(f"{target.path} has no handler for {type(message).__name__}")

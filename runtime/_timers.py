@@ -32,14 +32,14 @@ class Timer:
         clock = cell.system.clock
         self._due = clock.time() + delay
         self._handle: Cancellable = clock.call_later(delay, self._fire)
-        cell.add_timer(self)
+        cell.add_owned(self)
 
     def cancel(self) -> None:
         """Cancel the timer; no further message is delivered. Idempotent."""
         if not self.cancelled:
             self.cancelled = True
             self._handle.cancel()
-            self._cell.discard_timer(self)
+            self._cell.discard_owned(self)
 
     def _fire(self) -> None:
         if self.cancelled:
@@ -48,7 +48,7 @@ class Timer:
         interval = self._interval
         if interval is None:
             self.cancelled = True
-            self._cell.discard_timer(self)
+            self._cell.discard_owned(self)
             return
         clock = self._cell.system.clock
         now = clock.time()
