@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from actors.chain import ChainClient, ChainMemory, ChainSettings, HeaderWindow
 from runtime._context import child_spec
 from runtime._health_log import HealthLog
 from runtime._loop_monitor import LoopMonitor
-from runtime._supervision import Strategy, SupervisorPolicy
+from runtime._supervision import Backoff, Strategy, SupervisorPolicy
 from runtime._supervisor import Supervisor
 from runtime._system import ActorSystem
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from runtime._supervision import ChildSpec
-    from runtime.config import Config
+    from runtime.config import ChainConfig, Config
 
 __all__ = ["app_children", "serve"]
 
@@ -34,17 +35,46 @@ _FORCED_EXIT = 130
 def app_children(config: Config) -> list[ChildSpec]:
     """The children of ``/app``, in start order.
 
-    Today the kernel's own monitors; the chain, DEX, analytics, nonce,
-    signer, executor, bank and dashboard actors join as their issues land.
+    The kernel's monitors, then the chain client when ``[chain]`` is
+    configured; the DEX, analytics, nonce, signer, executor, bank and
+    dashboard actors join as their issues land.
     """
     runtime = config.runtime
-    return [
+    children = [
         child_spec(
             partial(LoopMonitor, runtime.loop_lag_interval, runtime.loop_lag_warn),
             name="monitor",
         ),
         child_spec(partial(HealthLog, runtime.health_log_interval), name="health"),
     ]
+    if config.chain is not None:
+        children.append(_chain_supervisor(config.chain))
+    return children
+
+
+def _chain_supervisor(chain: ChainConfig) -> ChildSpec:
+    """``/app/chain`` with one client, ``/app/chain/<name>``.
+
+    A lost node means a failing client: it is restarted with backoff, at
+    most every 5 s, for as long as the node is away (the intensity allows
+    more restarts per minute than the backoff can make), and resumes from
+    the last processed block, which its memory keeps across restarts.
+    """
+    settings = ChainSettings(
+        name=chain.name,
+        ws_url=chain.ws_url,
+        chain_id=chain.chain_id,
+        confirmations=chain.confirmations,
+        rpc_timeout=chain.rpc_timeout,
+        logs_chunk=chain.logs_chunk,
+        poll_interval=chain.poll_interval,
+    )
+    memory = ChainMemory(window=HeaderWindow(chain.header_window))
+    client = child_spec(partial(ChainClient, settings, memory), name=chain.name)
+    policy = SupervisorPolicy(
+        max_restarts=100, within=60.0, backoff=Backoff(initial=0.1, maximum=5.0)
+    )
+    return child_spec(partial(Supervisor, [client], policy), name="chain")
 
 
 async def serve(config: Config, state_dir: Path) -> int:

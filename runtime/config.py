@@ -21,18 +21,28 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-__all__ = ["Config", "DashboardConfig", "RuntimeConfig", "load_config"]
+__all__ = [
+    "ChainConfig",
+    "Config",
+    "DashboardConfig",
+    "DexConfig",
+    "RuntimeConfig",
+    "load_config",
+]
 
 _ENV_PREFIX = "ARBITER_"
 
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]
 Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
+Name = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_-]+$")]
+Address = Annotated[str, msgspec.Meta(pattern=r"^0x[0-9a-fA-F]{40}$")]
+WsUrl = Annotated[str, msgspec.Meta(pattern=r"^wss?://.+")]
 
 
 class RuntimeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """``[runtime]``: the process itself."""
 
-    name: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_-]+$")] = "arbiter"
+    name: Name = "arbiter"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "console", "json"] = "auto"
     log_file: str = ""
@@ -51,10 +61,34 @@ class DashboardConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, k
     token: str = ""
 
 
+class ChainConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[chain]``: the node to follow."""
+
+    name: Name = "devnet"
+    ws_url: WsUrl
+    chain_id: Annotated[int, msgspec.Meta(ge=1)]
+    confirmations: Annotated[int, msgspec.Meta(ge=0, le=64)] = 0
+    rpc_timeout: Seconds = 10.0
+    logs_chunk: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 1000
+    poll_interval: Seconds = 5.0
+    header_window: Annotated[int, msgspec.Meta(ge=8, le=100_000)] = 128
+
+
+class DexConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[[dex]]``: one DEX to watch."""
+
+    name: Name
+    kind: Literal["uniswap_v2", "uniswap_v3"]
+    factory: Address
+    pools: list[Address] = msgspec.field(default_factory=list)
+
+
 class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """The whole configuration; sections are added as the actors that read them land."""
 
     runtime: RuntimeConfig = msgspec.field(default_factory=RuntimeConfig)
+    chain: ChainConfig | None = None
+    dex: list[DexConfig] = msgspec.field(default_factory=list)
     dashboard: DashboardConfig = msgspec.field(default_factory=DashboardConfig)
 
 
@@ -127,9 +161,11 @@ def _explain(
         return message
     key = location
     value: Any = raw
-    for part in key.split("."):
-        if isinstance(value, dict) and part in value:
-            value = value[part]
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", key):
+        if name and isinstance(value, dict) and name in value:
+            value = value[name]
+        elif index and isinstance(value, list) and int(index) < len(value):
+            value = value[int(index)]
         else:
             value = None
             break

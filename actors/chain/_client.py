@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,8 @@ class ChainSettings:
         name: the chain's name in paths and messages (``devnet``, ``mainnet``).
         ws_url: the node's WebSocket JSON-RPC address.
         chain_id: the id the node must report; anything else is refused.
+        confirmations: blocks a block must be buried under before it is
+            published; reorgs shallower than that are never seen downstream.
         rpc_timeout: seconds a call may take.
         logs_chunk: most blocks per ``eth_getLogs`` range when backfilling.
         poll_interval: seconds between checks of the latest block, a safety
@@ -51,6 +54,7 @@ class ChainSettings:
     name: str
     ws_url: str
     chain_id: int
+    confirmations: int = 0
     rpc_timeout: float = 10.0
     logs_chunk: int = 1000
     poll_interval: float = 5.0
@@ -156,12 +160,12 @@ class ChainClient(Actor):
     # -- handlers -----------------------------------------------------------
 
     async def on_head_arrived(self, message: _HeadArrived) -> None:
-        await self._advance_to(message.block, message.received_ns)
+        await self._follow(message.block, message.received_ns)
 
     async def on_catch_up(self, message: _CatchUp) -> None:
         block = decode_block(await self.connection.call("eth_getBlockByNumber", ["latest", False]))
         if block is not None:
-            await self._advance_to(block, _now_ns())
+            await self._follow(block, time.perf_counter_ns())
 
     def on_connection_lost(self, message: _ConnectionLost) -> None:
         raise ChainError(f"{self.settings.name}: {message.error}")
@@ -199,9 +203,19 @@ class ChainClient(Actor):
     def addresses(self) -> list[str]:
         return sorted({a for addresses in self.watchers.values() for a in addresses})
 
-    async def _advance_to(self, head: Block, received_ns: int) -> None:
+    async def _follow(self, head: Block, received_ns: int) -> None:
+        """The node announced ``head``: process up to it, less the confirmations."""
         if self.node_head is None or head.number >= self.node_head.number:
             self.node_head = head
+        target: Block | None = head
+        for _ in range(self.settings.confirmations):
+            if target is None or target.number == 0:
+                return
+            target = await self._block_by_hash(target.parent_hash)
+        if target is not None:
+            await self._advance_to(target, received_ns)
+
+    async def _advance_to(self, head: Block, received_ns: int) -> None:
         window = self.memory.window
         if window.knows(head.hash):
             return
@@ -356,9 +370,3 @@ class ChainClient(Actor):
 
 def _header(block: Block) -> Header:
     return Header(block.number, block.hash, block.parent_hash)
-
-
-def _now_ns() -> int:
-    import time  # noqa: PLC0415 - cold path
-
-    return time.perf_counter_ns()

@@ -14,6 +14,8 @@ import pytest
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from tests.fixtures.anvil import AnvilNode
+
 ARBITER = [sys.executable, "-m", "runtime"]
 
 
@@ -53,6 +55,22 @@ def test_run_stops_gracefully_on_a_signal_with_exit_code_zero(tmp_path: Path, si
     assert process.returncode == 0, output
     assert "system_stopped" in output
     assert (tmp_path / "state" / "arbiter.log").read_text().count("system_stopped") == 1
+
+
+async def test_run_with_a_chain_follows_the_node_and_stops_cleanly(
+    tmp_path: Path, anvil_node: AnvilNode
+) -> None:
+    config = tmp_path / "chain.toml"
+    config.write_text(f'[chain]\nws_url = "{anvil_node.ws_url}"\nchain_id = 31337\n')
+    process = _start(tmp_path, "--config", str(config))
+    try:
+        _wait_for_line(process, "chain_connected")
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 0, output
+    assert "actor_failed" not in output
 
 
 def test_run_refuses_an_invalid_config_with_one_line_naming_the_key(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ def test_the_example_config_is_valid_and_documents_every_key() -> None:
     example = Path(__file__).parents[2] / "ops" / "arbiter.example.toml"
     config = load_config(example, {})
     text = example.read_text()
-    for section in ("runtime", "dashboard"):
+    for section in ("runtime", "chain", "dashboard"):
         for key in getattr(config, section).__struct_fields__:
             assert f"\n{key} = " in text, f"{section}.{key} is not documented"
 

@@ -251,3 +251,20 @@ def test_status_serialises_to_the_api_fields() -> None:
         "resumed_from",
     ):
         assert key in fields
+
+
+async def test_with_confirmations_only_buried_blocks_are_published(anvil_node: AnvilNode) -> None:
+    async with ActorSystem("test") as system:
+        seen: list[Any] = []
+        recorder = await system.spawn(partial(Recorder, seen), name="recorder")
+        system.events.subscribe(NewHead, recorder)
+        settings = ChainSettings("devnet", anvil_node.ws_url, 31337, confirmations=3)
+        client = await system.spawn(partial(ChainClient, settings, ChainMemory()), name="chain")
+        chain = Chain(system, client, seen)
+        await anvil_node.rpc("anvil_mine", "0xa")
+        await chain.processed(7)
+        status = await chain.status()
+        assert status.head_block == 10
+        assert status.processed_block == 7
+        assert status.lag_blocks == 3
+        assert max(h.number for h in chain.heads()) == 7
