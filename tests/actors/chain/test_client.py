@@ -268,3 +268,40 @@ async def test_with_confirmations_only_buried_blocks_are_published(anvil_node: A
         assert status.processed_block == 7
         assert status.lag_blocks == 3
         assert max(h.number for h in chain.heads()) == 7
+
+
+GARBAGE = [
+    "not json at all",
+    "{",
+    '{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0xheads","result":{"number":"0xzz"}}}',
+    '{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0xheads","result":17}}',
+    '{"jsonrpc":"2.0","id":999999,"result":"0x1"}',
+    '{"jsonrpc":"2.0"}',
+    "[1, 2, 3]",
+    "\u0000\u0001",
+]
+
+
+async def test_garbage_frames_from_a_fake_node_are_counted_and_change_nothing() -> None:
+    from tests.fixtures.fake_node import FakeNode
+
+    async with FakeNode() as node, ActorSystem("test") as system:
+        seen: list[Any] = []
+        recorder = await system.spawn(partial(Recorder, seen), name="recorder")
+        system.events.subscribe(NewHead, recorder)
+        settings = ChainSettings("devnet", node.url, 31337, poll_interval=60)
+        client = await system.spawn(partial(ChainClient, settings, ChainMemory()), name="chain")
+        chain = Chain(system, client, seen)
+        await chain.processed(0)
+        for frame in GARBAGE:
+            await node.push(frame)
+        await node.push_head(1)
+        await chain.processed(1)
+        status = await chain.status()
+        assert status.malformed_total == len(GARBAGE)
+        assert status.connected
+        assert [h.number for h in chain.heads()] == [0, 1]
+        assert system.lookup("/chain") is not None
+        snapshot = next(a for a in system.snapshot() if a.path == "/chain")
+        assert snapshot.restarts_total == 0
+        assert snapshot.failed_total == 0
