@@ -530,8 +530,8 @@ class ActorCell:
             await _maybe_await(instance.on_start())
         except Exception as exc:
             return exc
-        if self._state >= State.STOPPING:
-            return None
+        if self._state >= State.STOPPING or self._actor is not instance:
+            return None  # stopped while its on_start awaited: whoever stopped it decides next
         self._state = State.RUNNING
         self.started_at = self.system.clock.time()
         self._reopen()
