@@ -81,6 +81,7 @@ class ActorCell:
         "_dequeued",
         "_inflight",
         "_instance_down",
+        "_last_trace",
         "_loop",
         "_metered",
         "_open",
@@ -111,7 +112,6 @@ class ActorCell:
         "handled",
         "high_water",
         "last_error",
-        "last_traceback",
         "mailbox_wait",
         "name",
         "parent",
@@ -172,10 +172,12 @@ class ActorCell:
         self.restarts = 0
         self.high_water = 0
         self.last_error: str | None = None
-        self.last_traceback: str | None = None
+        self._last_trace: traceback.StackSummary | None = None
         self.started_at = 0.0
-        self.handle_time = Histogram()
-        self.mailbox_wait = Histogram()
+        # Made on the first sample: an idle actor's cost is mostly objects the
+        # collector tracks (`benchmarks/runtime.py`, case ``spawn``).
+        self.handle_time: Histogram | None = None
+        self.mailbox_wait: Histogram | None = None
 
     # -- state ------------------------------------------------------------
 
@@ -186,6 +188,13 @@ class ActorCell:
     @property
     def alive(self) -> bool:
         return self._state < State.STOPPING
+
+    @property
+    def last_traceback(self) -> str | None:
+        """The last failure's innermost frames, formatted (None before the first failure)."""
+        if self._last_trace is None:
+            return None
+        return f"{self.last_error}\n" + "".join(self._last_trace.format())
 
     @property
     def received(self) -> int:
@@ -362,8 +371,7 @@ class ActorCell:
                 if reply is not None and not reply.done():
                     reply.set_result(result)
                 if stamp:
-                    self.handle_time.record(_now_ns() - started)
-                    self.mailbox_wait.record(started - stamp)
+                    self._sample(_now_ns() - started, started - stamp)
         except Exception as exc:
             self._count(throughput - budget, handled=throughput - budget - 1)
             self._handler_failed(exc, message, reply)
@@ -377,6 +385,15 @@ class ActorCell:
         if queue and self._open and not self._scheduled:
             self._scheduled = True
             self._loop.call_soon(self._drain)
+
+    def _sample(self, handle_ns: int, wait_ns: int | None) -> None:
+        """Record one timed message's handling time and, if known, its mailbox wait."""
+        if self.handle_time is None:
+            self.handle_time = Histogram()
+            self.mailbox_wait = Histogram()
+        self.handle_time.record(handle_ns)
+        if wait_ns is not None and self.mailbox_wait is not None:
+            self.mailbox_wait.record(wait_ns)
 
     def _count(self, dequeued: int, handled: int) -> None:
         """Add a drain's tally (messages without a handler were taken off `handled` already)."""
@@ -454,7 +471,7 @@ class ActorCell:
             reply.set_result(task.result())
         self.handled += 1
         if started:
-            self.handle_time.record(_now_ns() - started)
+            self._sample(_now_ns() - started, None)
         self._reopen()
 
     # -- failure ------------------------------------------------------------
@@ -472,7 +489,12 @@ class ActorCell:
         if self._state >= State.STOPPING:
             return
         self.last_error = f"{type(error).__name__}: {error}"
-        self.last_traceback = "".join(traceback.format_exception(error, limit=-8))
+        # The frames' names and lines only: reading source to format them
+        # would be nine tenths of a restart (`benchmarks/runtime.py`, case
+        # ``restart``); `last_traceback` formats on demand.
+        self._last_trace = traceback.StackSummary.extract(
+            traceback.walk_tb(error.__traceback__), limit=8, lookup_lines=False
+        )
         self._state = State.FAILED
         self._open = False
         _log.error(
@@ -841,10 +863,10 @@ class ActorCell:
                 if self._state == State.RUNNING
                 else 0.0
             ),
-            handle_time_p50_us=_us(self.handle_time.quantile(0.5)),
-            handle_time_p99_us=_us(self.handle_time.quantile(0.99)),
-            mailbox_wait_p50_us=_us(self.mailbox_wait.quantile(0.5)),
-            mailbox_wait_p99_us=_us(self.mailbox_wait.quantile(0.99)),
+            handle_time_p50_us=_quantile_us(self.handle_time, 0.5),
+            handle_time_p99_us=_quantile_us(self.handle_time, 0.99),
+            mailbox_wait_p50_us=_quantile_us(self.mailbox_wait, 0.5),
+            mailbox_wait_p99_us=_quantile_us(self.mailbox_wait, 0.99),
             children=[child.path for child in self.children.values()],
         )
 
@@ -858,7 +880,8 @@ class ActorCell:
         return getattr(factory, "__name__", None) or type(factory).__name__
 
 
-def _us(nanoseconds: int | None) -> float | None:
+def _quantile_us(histogram: Histogram | None, q: float) -> float | None:
+    nanoseconds = None if histogram is None else histogram.quantile(q)
     return None if nanoseconds is None else round(nanoseconds / 1000, 3)
 
 

@@ -159,7 +159,7 @@ class PykkaCell(ActorCell):
             return
         self.handled += 1
         if self._metered:
-            self.handle_time.record(_now_ns() - call.sent_ns)
+            self._sample(_now_ns() - call.sent_ns, None)
         if reply is not None and not reply.done():
             reply.set_result(result)
 

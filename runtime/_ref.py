@@ -42,8 +42,8 @@ class ActorRef:
 
     def __init__(self, cell: ActorCell) -> None:
         self._cell = cell
-        self._enqueue = cell.enqueue
-        self.tell = cell.enqueue
+        # One bound method for both: each is an object the collector tracks.
+        self.tell = self._enqueue = cell.enqueue
         self.path = cell.path
 
     @property
