@@ -10,7 +10,16 @@ from typing import Literal
 
 import msgspec
 
-__all__ = ["Pool", "PoolState", "PoolUpdated", "Token", "V2State", "V3State"]
+__all__ = [
+    "GetPools",
+    "Pool",
+    "PoolSnapshot",
+    "PoolState",
+    "PoolUpdated",
+    "Token",
+    "V2State",
+    "V3State",
+]
 
 PoolKind = Literal["uniswap_v2", "uniswap_v3"]
 
@@ -64,3 +73,15 @@ class PoolUpdated(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     block_hash: str
     state: PoolState
     received_ns: int
+
+
+class GetPools(msgspec.Struct, frozen=True, tag=True):
+    """Asks a DEX watcher for a `PoolSnapshot` of each of its pools."""
+
+
+class PoolSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """One pool as ``GET /api/pools`` shows it (state None until first read)."""
+
+    pool: Pool
+    block_number: int | None
+    state: PoolState | None

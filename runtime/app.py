@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from actors.chain import ChainClient, ChainMemory, ChainSettings, HeaderWindow
+from actors.dex._watcher import PoolWatcher, WatcherSettings
 from runtime._context import child_spec
 from runtime._health_log import HealthLog
 from runtime._loop_monitor import LoopMonitor
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from runtime._supervision import ChildSpec
-    from runtime.config import ChainConfig, Config
+    from runtime.config import ChainConfig, Config, DexConfig
 
 __all__ = ["app_children", "serve"]
 
@@ -49,7 +50,33 @@ def app_children(config: Config) -> list[ChildSpec]:
     ]
     if config.chain is not None:
         children.append(_chain_supervisor(config.chain))
+        if config.dex:
+            children.append(_dex_supervisor(config.chain, config.dex))
     return children
+
+
+def _dex_supervisor(chain: ChainConfig, dexes: list[DexConfig]) -> ChildSpec:
+    """``/app/dex`` with one watcher per DEX, ``/app/dex/<name>``, one for one."""
+    watchers = [
+        child_spec(
+            partial(
+                PoolWatcher,
+                WatcherSettings(
+                    dex=dex.name,
+                    kind=dex.kind,
+                    chain=chain.name,
+                    chain_path=f"/app/chain/{chain.name}",
+                    pools=tuple(dex.pools),
+                ),
+            ),
+            name=dex.name,
+        )
+        for dex in dexes
+    ]
+    policy = SupervisorPolicy(
+        max_restarts=100, within=60.0, backoff=Backoff(initial=0.1, maximum=5.0)
+    )
+    return child_spec(partial(Supervisor, watchers, policy), name="dex")
 
 
 def _chain_supervisor(chain: ChainConfig) -> ChildSpec:

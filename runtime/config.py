@@ -114,9 +114,21 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
     overridden = _apply_environment(raw, os.environ if environ is None else environ)
     try:
-        return msgspec.convert(raw, Config, strict=True)
+        config = msgspec.convert(raw, Config, strict=True)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{where}: {_explain(exc, raw, overridden)}") from exc
+    _check_consistent(config, where)
+    return config
+
+
+def _check_consistent(config: Config, where: str) -> None:
+    """What one section says about another, which the schema alone cannot check."""
+    if config.dex and config.chain is None:
+        raise ConfigError(f"{where}: dex: watching a DEX needs a [chain] section")
+    names = [dex.name for dex in config.dex]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError(f"{where}: dex.name = {name!r}: two DEXes have the same name")
 
 
 def _apply_environment(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, str]:

@@ -1,0 +1,249 @@
+"""`PoolWatcher`: one actor per DEX, keeping its pools' exact state block by block."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from actors.dex._apply import apply_event
+from actors.dex._events import decode_event
+from actors.dex._exceptions import MalformedLog, ReorgTooDeep
+from actors.dex._journal import DEFAULT_JOURNAL_DEPTH, StateJournal
+from messages.chain import PoolLogs, Reorg, Rpc, WatchAddresses
+from messages.market import GetPools, Pool, PoolSnapshot, PoolState, PoolUpdated, V2State, V3State
+from runtime import Actor, ChainError
+
+if TYPE_CHECKING:
+    from runtime import ActorRef
+
+__all__ = ["PoolWatcher", "WatcherSettings"]
+
+# Function selectors of the pool contracts' views.
+_TOKEN0 = "0x0dfe1681"
+_TOKEN1 = "0xd21220a7"
+_FEE = "0xddca3f43"
+_TICK_SPACING = "0xd0c93a7c"
+_GET_RESERVES = "0x0902f1ac"
+_SLOT0 = "0x3850c7bd"
+_LIQUIDITY = "0x1a686502"
+
+_V2_FEE = 3000  # hundredths of a basis point: 0.3 %
+
+
+@dataclass(frozen=True, slots=True)
+class WatcherSettings:
+    """What one watcher watches.
+
+    Args:
+        dex: the DEX's name (``uniswap_v2_a``).
+        kind: ``uniswap_v2`` or ``uniswap_v3``.
+        chain: the chain's name, as in `PoolLogs.chain`.
+        chain_path: where the chain client lives (``/app/chain/devnet``).
+        pools: the pools' addresses.
+        journal_depth: blocks of changes kept to undo a reorg.
+    """
+
+    dex: str
+    kind: Literal["uniswap_v2", "uniswap_v3"]
+    chain: str
+    chain_path: str
+    pools: tuple[str, ...]
+    journal_depth: int = DEFAULT_JOURNAL_DEPTH
+
+
+class PoolWatcher(Actor):
+    """Reads its pools' state once at a known block, then keeps it by their events.
+
+    Every block's `PoolLogs` is applied in order (V2 ``Sync``; V3 ``Swap``,
+    ``Mint``, ``Burn``) and each changed pool is published once as
+    `PoolUpdated`. The chain client publishes every block, so a block number
+    that skips one means messages were lost: the watcher then reads the
+    state again rather than guess. A `Reorg` is undone from a per-block
+    journal, or by reading the state at the ancestor when it goes deeper than
+    the journal. A log that does not parse is counted and its pool re-read.
+    """
+
+    def __init__(self, settings: WatcherSettings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.pools: dict[str, Pool] = {}
+        self.states: dict[str, PoolState] = {}
+        self.block: int | None = None
+        self.journal: StateJournal[PoolState] = StateJournal(settings.journal_depth)
+        self.malformed_total = 0
+        self.rereads_total = 0
+
+    # -- lifecycle ----------------------------------------------------------
+
+    async def on_start(self) -> None:
+        events = self.context.system.events
+        events.subscribe(PoolLogs, self.context.self_ref)
+        events.subscribe(Reorg, self.context.self_ref)
+        for address in self.settings.pools:
+            self.pools[address.lower()] = await self._describe(address.lower())
+        base = await self._chain().ask(
+            WatchAddresses(owner=self.context.path, addresses=list(self.pools))
+        )
+        if base is not None:
+            await self._read_all(base)
+        self.log.info("watching", dex=self.settings.dex, pools=len(self.pools), block=base)
+
+    async def on_stop(self) -> None:
+        self.context.system.events.unsubscribe_all(self.context.self_ref)
+
+    # -- handlers -------------------------------------------------------------
+
+    async def on_pool_logs(self, message: PoolLogs) -> None:
+        if message.chain != self.settings.chain:
+            return
+        number = message.block_number
+        if self.block is None or number > self.block + 1:
+            # First block after starting, or blocks were lost on the way:
+            # the state before this block comes from the chain itself.
+            await self._read_all(number - 1)
+        if self.block is not None and number <= self.block:
+            return  # already in the state that was read
+        changed, suspect = self._apply(message)
+        for address in suspect:
+            self._remember(number, message.block_hash, address, changed)
+            changed[address] = self.states[address] = await self._read_state(address, hex(number))
+        self.block = number
+        for address, state in changed.items():
+            self._publish(address, state, number, message.block_hash, message.received_ns)
+
+    def _apply(self, message: PoolLogs) -> tuple[dict[str, PoolState], set[str]]:
+        """Apply a block's logs; return the changed pools' new states and the pools to re-read."""
+        changed: dict[str, PoolState] = {}
+        suspect: set[str] = set()
+        for log in message.logs:
+            address = log.address
+            if address not in self.pools:
+                continue
+            try:
+                event = decode_event(log.topics, log.data)
+                new = None if event is None else apply_event(self.states.get(address), event)
+            except MalformedLog as exc:
+                self.malformed_total += 1
+                suspect.add(address)
+                self.log.warning(
+                    "malformed_log", pool=address, block=message.block_number, error=str(exc)
+                )
+                continue
+            if new is not None:
+                self._remember(message.block_number, message.block_hash, address, changed)
+                changed[address] = self.states[address] = new
+        return changed, suspect
+
+    def _remember(
+        self, number: int, block_hash: str, address: str, changed: dict[str, PoolState]
+    ) -> None:
+        """Journal a pool's state before the block changes it (once per block)."""
+        if address not in changed and address in self.states:
+            self.journal.record(number, block_hash, address, self.states[address])
+
+    async def on_reorg(self, message: Reorg) -> None:
+        if message.chain != self.settings.chain or self.block is None:
+            return
+        if message.ancestor_number >= self.block:
+            return
+        try:
+            restored = self.journal.rollback_to(message.ancestor_number)
+        except ReorgTooDeep:
+            await self._read_all(message.ancestor_number)
+            restored = dict(self.states)
+        else:
+            for address, state in restored.items():
+                if state is not None:
+                    self.states[address] = state
+            self.block = message.ancestor_number
+        for address, state in restored.items():
+            if state is not None:
+                self._publish(address, state, message.ancestor_number, message.ancestor_hash, 0)
+
+    def on_get_pools(self, message: GetPools) -> list[PoolSnapshot]:
+        return [
+            PoolSnapshot(pool=pool, block_number=self.block, state=self.states.get(address))
+            for address, pool in self.pools.items()
+        ]
+
+    # -- reading the chain --------------------------------------------------------
+
+    def _chain(self) -> ActorRef:
+        chain = self.context.system.lookup(self.settings.chain_path)
+        if chain is None:
+            raise ChainError(f"no chain client at {self.settings.chain_path}")
+        return chain
+
+    async def _call(self, address: str, selector: str, block: str = "latest") -> bytes:
+        result = await self._chain().ask(
+            Rpc(method="eth_call", params=[{"to": address, "data": selector}, block]), timeout=30
+        )
+        try:
+            return bytes.fromhex(str(result).removeprefix("0x"))
+        except ValueError as exc:
+            raise ChainError(f"eth_call to {address} answered {result!r}") from exc
+
+    async def _describe(self, address: str) -> Pool:
+        token0 = "0x" + (await self._call(address, _TOKEN0))[12:32].hex()
+        token1 = "0x" + (await self._call(address, _TOKEN1))[12:32].hex()
+        if self.settings.kind == "uniswap_v2":
+            fee, spacing = _V2_FEE, 0
+        else:
+            fee = _word(await self._call(address, _FEE), 0)
+            spacing = _signed(_word(await self._call(address, _TICK_SPACING), 0), 24)
+        return Pool(
+            address=address,
+            dex=self.settings.dex,
+            kind=self.settings.kind,
+            token0=token0,
+            token1=token1,
+            fee=fee,
+            tick_spacing=spacing,
+        )
+
+    async def _read_state(self, address: str, block: str) -> PoolState:
+        if self.settings.kind == "uniswap_v2":
+            reserves = await self._call(address, _GET_RESERVES, block)
+            return V2State(reserve0=_word(reserves, 0), reserve1=_word(reserves, 1))
+        slot0 = await self._call(address, _SLOT0, block)
+        liquidity = await self._call(address, _LIQUIDITY, block)
+        return V3State(
+            sqrt_price_x96=_word(slot0, 0),
+            tick=_signed(_word(slot0, 1), 24),
+            liquidity=_word(liquidity, 0),
+        )
+
+    async def _read_all(self, block: int) -> None:
+        """Every pool's state at the end of ``block``; the journal restarts there."""
+        for address in self.pools:
+            self.states[address] = await self._read_state(address, hex(block))
+        self.block = block
+        self.journal.reset(block)
+        self.rereads_total += 1
+
+    def _publish(
+        self, address: str, state: PoolState, block: int, block_hash: str, received_ns: int
+    ) -> None:
+        self.context.system.events.publish(
+            PoolUpdated(
+                pool=self.pools[address],
+                block_number=block,
+                block_hash=block_hash,
+                state=state,
+                received_ns=received_ns,
+            )
+        )
+
+
+def _word(data: bytes, index: int) -> int:
+    word = data[32 * index : 32 * (index + 1)]
+    if len(word) != 32:
+        raise ChainError(
+            f"expected at least {index + 1} words of return data, got {len(data)} bytes"
+        )
+    return int.from_bytes(word, "big")
+
+
+def _signed(value: int, bits: int) -> int:
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value
