@@ -10,7 +10,7 @@ Cases, each contender measured side by side in the same run, in interleaved
 trials whose median is reported (logs per second):
 
 - ``frame_to_state``: a frame's bytes in, the pool's new state in a dict out.
-  arbiter: `decode_log_notification` (msgspec) + `decode_event` + `apply_event`.
+  arbiter: `actors.chain.decode_log_notification` (msgspec) + `decode_event` + `apply_event`.
   web3.py: ``json.loads`` + ``contract.events.<Event>().process_log`` (the event
   object built once per kind, outside the timing) + the same state structs.
 - ``event_only``: the event decoding alone, from a parsed log:
@@ -36,12 +36,12 @@ from typing import TYPE_CHECKING, Any
 from eth_abi.abi import encode
 from web3 import Web3
 
+from actors.chain import decode_log_notification
 from actors.dex import (
     SYNC_TOPIC,
     V3_SWAP_TOPIC,
     apply_event,
     decode_event,
-    decode_log_notification,
     get_sqrt_ratio_at_tick,
     get_tick_at_sqrt_ratio,
 )

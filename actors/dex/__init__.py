@@ -16,8 +16,6 @@ from actors.dex._events import V3Burn as V3Burn
 from actors.dex._events import V3Mint as V3Mint
 from actors.dex._events import V3Swap as V3Swap
 from actors.dex._events import decode_event as decode_event
-from actors.dex._events import decode_get_logs_response as decode_get_logs_response
-from actors.dex._events import decode_log_notification as decode_log_notification
 from actors.dex._events import decode_v2_swap as decode_v2_swap
 from actors.dex._events import decode_v2_sync as decode_v2_sync
 from actors.dex._events import decode_v3_burn as decode_v3_burn
@@ -87,8 +85,6 @@ __all__ = [
     "apply_event",
     "compute_swap_step",
     "decode_event",
-    "decode_get_logs_response",
-    "decode_log_notification",
     "decode_v2_swap",
     "decode_v2_sync",
     "decode_v3_burn",

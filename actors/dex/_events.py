@@ -1,4 +1,4 @@
-"""Uniswap V2/V3 pool events: topics, strict decoders from raw hex, JSON-RPC log frames.
+"""Uniswap V2/V3 pool events: topics, and strict decoders from a log's raw hex.
 
 Hot path, guarded by ``benchmarks/ingest.py``: every log of every watched pool passes
 here. Data is checked and converted with ``bytes.fromhex`` and ``int.from_bytes``
@@ -8,13 +8,11 @@ length, non-hex text, a value beyond its Solidity type -- raises `MalformedLog`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from actors.dex._exceptions import MalformedLog
-from messages.chain import Log
-from runtime import ChainError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -32,8 +30,6 @@ __all__ = [
     "V3Mint",
     "V3Swap",
     "decode_event",
-    "decode_get_logs_response",
-    "decode_log_notification",
     "decode_v2_swap",
     "decode_v2_sync",
     "decode_v3_burn",
@@ -309,110 +305,3 @@ def decode_event(topics: list[str], data: str) -> PoolEvent | None:
         if decoder is None:
             return None
     return decoder(topics, data)
-
-
-class _RawLog(msgspec.Struct, rename="camel", gc=False):
-    address: str
-    topics: list[str]
-    data: str
-    block_number: str
-    block_hash: str
-    transaction_hash: str
-    log_index: str
-    removed: bool = False
-
-
-class _LogParams(msgspec.Struct, gc=False):
-    result: _RawLog
-
-
-class _LogNotification(msgspec.Struct, gc=False):
-    method: Literal["eth_subscription"]
-    params: _LogParams
-
-
-class _RpcError(msgspec.Struct):
-    code: int
-    message: str
-
-
-class _GetLogsResponse(msgspec.Struct):
-    result: list[_RawLog] | None = None
-    error: _RpcError | None = None
-
-
-_notification_decoder = msgspec.json.Decoder(_LogNotification)
-_get_logs_decoder = msgspec.json.Decoder(_GetLogsResponse)
-
-
-def _quantity(text: str) -> int:
-    # int(text, 16) alone would also take signs, spaces, underscores and a missing 0x.
-    if text[:2] != "0x" or not text[2:].isalnum() or not text.isascii() or len(text) > 66:
-        raise MalformedLog(f"{text!r} is not a hex quantity")
-    try:
-        return int(text, 16)
-    except ValueError:
-        raise MalformedLog(f"{text!r} is not a hex quantity") from None
-
-
-def _hex_id(text: str, length: int) -> str:
-    if len(text) != length or text[:2] != "0x":
-        raise MalformedLog(f"{text!r} is not 0x and {length - 2} hex digits")
-    return text.lower()
-
-
-def _log(raw: _RawLog) -> Log:
-    data = raw.data
-    if data[:2] != "0x" or len(data) % 2:
-        raise MalformedLog("data is not 0x and whole bytes")
-    return Log(
-        address=_hex_id(raw.address, 42),
-        topics=[_hex_id(topic, 66) for topic in raw.topics],
-        data=data,
-        block_number=_quantity(raw.block_number),
-        block_hash=_hex_id(raw.block_hash, 66),
-        transaction_hash=_hex_id(raw.transaction_hash, 66),
-        log_index=_quantity(raw.log_index),
-        removed=raw.removed,
-    )
-
-
-def decode_log_notification(frame: bytes | str) -> Log:
-    """Decode one ``eth_subscription`` frame of a ``logs`` subscription into a `Log`.
-
-    Hot path (``benchmarks/ingest.py``). Addresses, hashes and topics come out
-    lowercase; the subscription id is not checked. Block number and log index must
-    be strict hex quantities. Hashes, the address and topics are checked for shape
-    (``0x`` and their length) but their digits are not parsed here: hashes are only
-    compared, so a bad one can only fail to match, and the event decoders check
-    topics and data digit by digit.
-
-    Raises:
-        MalformedLog: the frame is not such a notification (bad JSON, a missing or
-            mistyped field, a quantity that is not strict hex, a hash, address,
-            topic or data of the wrong shape).
-    """
-    try:
-        return _log(_notification_decoder.decode(frame).params.result)
-    except msgspec.DecodeError as error:
-        raise MalformedLog(f"not a logs notification: {error}") from None
-
-
-def decode_get_logs_response(frame: bytes | str) -> list[Log]:
-    """Decode the JSON-RPC response to ``eth_getLogs`` into its `Log` list, in order.
-
-    Each log is checked as `decode_log_notification` checks it.
-
-    Raises:
-        ChainError: the node answered an error.
-        MalformedLog: the frame is not such a response.
-    """
-    try:
-        response = _get_logs_decoder.decode(frame)
-    except msgspec.DecodeError as error:
-        raise MalformedLog(f"not an eth_getLogs response: {error}") from None
-    if response.error is not None:
-        raise ChainError(f"eth_getLogs failed: {response.error.message} ({response.error.code})")
-    if response.result is None:
-        raise MalformedLog("eth_getLogs response has neither result nor error")
-    return [_log(raw) for raw in response.result]

@@ -6,7 +6,7 @@ ArbiterError
       ├── InvalidAmount        an amount or fee is zero, negative, or beyond its Solidity type
       ├── InsufficientLiquidity  the reserves or the liquidity cannot serve the amount
       ├── OutOfRange           a tick or sqrt price outside TickMath's domain, or the two disagree
-      ├── MalformedLog         a log or JSON-RPC frame does not match what the event's ABI says
+      ├── MalformedLog         a log's topics or data do not match what the event's ABI says
       ├── BlockOutOfOrder      a journal got a block below, or conflicting with, its newest
       └── ReorgTooDeep         a reorg reaches below the oldest block the journal can undo
 ```
@@ -44,7 +44,7 @@ class OutOfRange(DexError):
 
 
 class MalformedLog(DexError):
-    """A log's topics or data, or a JSON-RPC logs frame, do not match the event's ABI."""
+    """A log's topics or data do not match the event's ABI."""
 
 
 class BlockOutOfOrder(DexError):

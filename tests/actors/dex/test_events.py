@@ -1,9 +1,8 @@
-"""Pool event decoding: round trips against eth_abi, strictness, and JSON-RPC log frames."""
+"""Pool event decoding: round trips against eth_abi, and strictness."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -27,16 +26,13 @@ from actors.dex import (
     V3Mint,
     V3Swap,
     decode_event,
-    decode_get_logs_response,
-    decode_log_notification,
     decode_v2_swap,
     decode_v2_sync,
     decode_v3_burn,
     decode_v3_mint,
     decode_v3_swap,
 )
-from messages.chain import Log
-from runtime import ArbiterError, ChainError
+from runtime import ArbiterError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -385,132 +381,3 @@ def test_text_of_any_word_count_either_decodes_or_raises_malformed_log(
     topics = [TOPIC0[event], *(data.draw(hexish) for _ in topic_fields)]
     with contextlib.suppress(MalformedLog):
         decoder(topics, "0x" + body)
-
-
-# -- JSON-RPC frames ---------------------------------------------------------------
-
-RAW_LOG: dict[str, Any] = {
-    "address": "0xB4E16D0168E52D35CACD2C6185B44281EC28C9DC",
-    "topics": [SYNC_TOPIC],
-    "data": VALID_SYNC,
-    "blockNumber": "0x1b4",
-    "blockHash": "0x" + "ab" * 32,
-    "transactionHash": "0x" + "cd" * 32,
-    "transactionIndex": "0x3",
-    "logIndex": "0x1f",
-    "removed": False,
-}
-EXPECTED_LOG = Log(
-    address="0xb4e16d0168e52d35cacd2c6185b44281ec28c9dc",
-    topics=[SYNC_TOPIC],
-    data=VALID_SYNC,
-    block_number=0x1B4,
-    block_hash="0x" + "ab" * 32,
-    transaction_hash="0x" + "cd" * 32,
-    log_index=0x1F,
-)
-
-
-def notification(log: dict[str, Any]) -> str:
-    return json.dumps(
-        {
-            "jsonrpc": "2.0",
-            "method": "eth_subscription",
-            "params": {"subscription": "0x9ce59a13059e417087c02d3236a0b1cc", "result": log},
-        }
-    )
-
-
-def test_a_logs_notification_decodes_to_a_log_with_lowercase_hex() -> None:
-    assert decode_log_notification(notification(RAW_LOG)) == EXPECTED_LOG
-    assert decode_log_notification(notification(RAW_LOG).encode()) == EXPECTED_LOG
-
-
-def test_a_removed_log_says_so() -> None:
-    log = decode_log_notification(notification({**RAW_LOG, "removed": True}))
-    assert log.removed
-
-
-def test_a_get_logs_response_decodes_to_its_logs_in_order() -> None:
-    second = {**RAW_LOG, "logIndex": "0x20"}
-    frame = json.dumps({"jsonrpc": "2.0", "id": 7, "result": [RAW_LOG, second]})
-    logs = decode_get_logs_response(frame)
-    assert [log.log_index for log in logs] == [0x1F, 0x20]
-    assert logs[0] == EXPECTED_LOG
-
-
-def test_an_empty_get_logs_response_is_an_empty_list() -> None:
-    assert decode_get_logs_response(b'{"jsonrpc":"2.0","id":1,"result":[]}') == []
-
-
-def test_a_get_logs_error_is_a_chain_error() -> None:
-    frame = '{"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"block range too large"}}'
-    with pytest.raises(ChainError, match="block range too large"):
-        decode_get_logs_response(frame)
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"blockNumber": "1b4"},
-        {"blockNumber": "0x"},
-        {"blockNumber": None},
-        {"logIndex": "0x_1"},
-        {"blockNumber": "-0x1"},
-        {"blockNumber": " 0x1"},
-        {"blockNumber": "0x1g"},
-        {"blockNumber": "0x" + "f" * 65},
-        {"address": "0x1234"},
-        {"address": "b4e16d0168e52d35cacd2c6185b44281ec28c9dc12"},
-        {"blockHash": "0x" + "ab" * 31},
-        {"transactionHash": "0x" + "ab" * 33},
-        {"topics": ["0x1234"]},
-        {"topics": SYNC_TOPIC},
-        {"data": "0x123"},
-        {"data": "1234"},
-        {"data": 5},
-        {"removed": "no"},
-    ],
-)
-def test_a_notification_with_a_bad_field_is_malformed(change: dict[str, Any]) -> None:
-    with pytest.raises(MalformedLog):
-        decode_log_notification(notification({**RAW_LOG, **change}))
-
-
-def test_a_notification_missing_a_field_is_malformed() -> None:
-    log = dict(RAW_LOG)
-    del log["blockHash"]
-    with pytest.raises(MalformedLog):
-        decode_log_notification(notification(log))
-
-
-def test_a_frame_of_another_method_is_malformed() -> None:
-    frame = notification(RAW_LOG).replace("eth_subscription", "eth_subscribe")
-    with pytest.raises(MalformedLog):
-        decode_log_notification(frame)
-
-
-@pytest.mark.parametrize("frame", ["", "{", "null", "[]", '{"jsonrpc":"2.0","id":1}', "\xff"])
-def test_garbage_frames_are_malformed(frame: str) -> None:
-    with pytest.raises(MalformedLog):
-        decode_log_notification(frame)
-    with pytest.raises(MalformedLog):
-        decode_get_logs_response(frame)
-
-
-@settings(max_examples=300)
-@given(frame=st.one_of(st.binary(max_size=300), st.text(max_size=300)))
-def test_any_bytes_or_text_either_decode_or_raise_malformed_log(frame: bytes | str) -> None:
-    for decode in (decode_log_notification, decode_get_logs_response):
-        with contextlib.suppress(MalformedLog):
-            decode(frame)
-
-
-@settings(max_examples=200)
-@given(
-    field=st.sampled_from(sorted(RAW_LOG)),
-    value=st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=80)),
-)
-def test_any_field_value_either_decodes_or_raises_malformed_log(field: str, value: Any) -> None:
-    with contextlib.suppress(MalformedLog):
-        decode_log_notification(notification({**RAW_LOG, field: value}))
