@@ -305,9 +305,8 @@ async def test_a_pause_told_through_the_user_lane_holds_the_messages_after_it(
 
 
 async def test_an_async_handler_that_awaits_holds_back_the_next_message(
-    system: ActorSystem,
+    system: ActorSystem, gate: asyncio.Event
 ) -> None:
-    gate = asyncio.Event()
     log: list[str] = []
     gated = await system.spawn(partial(Gated, gate, log), name="gated")
     first = gated.ask(Work(1))
@@ -322,8 +321,9 @@ async def test_an_async_handler_that_awaits_holds_back_the_next_message(
     assert log == ["start 1", "end 1", "start 2", "end 2"]
 
 
-async def test_a_tell_while_an_async_handler_awaits_waits_its_turn(system: ActorSystem) -> None:
-    gate = asyncio.Event()
+async def test_a_tell_while_an_async_handler_awaits_waits_its_turn(
+    system: ActorSystem, gate: asyncio.Event
+) -> None:
     log: list[str] = []
     gated = await system.spawn(partial(Gated, gate, log), name="gated")
     first = gated.ask(Work(1))

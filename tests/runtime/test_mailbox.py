@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ from runtime._mailbox import CoalescingQueue, Envelope
 from tests.runtime.support import snapshot_of, until
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import Hashable
 
     from runtime import ActorRef
@@ -355,10 +355,9 @@ async def test_the_priority_lane_flows_while_the_actor_is_paused(system: ActorSy
 
 
 async def test_a_busy_actor_takes_the_priority_lane_before_messages_queued_earlier(
-    system: ActorSystem,
+    system: ActorSystem, gate: asyncio.Event
 ) -> None:
     log: list[Any] = []
-    gate = asyncio.Event()
     watched = await system.spawn(Idle, name="watched")
     ref = await system.spawn(
         partial(Recorder, log, gate, watched), name="recorder", mailbox=MailboxConfig(capacity=3)

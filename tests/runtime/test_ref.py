@@ -212,7 +212,8 @@ async def test_a_sender_waiting_when_the_actor_stops_returns_and_its_message_is_
     await turns()
     before = system.dead_letters_total
     await ref.stop()
-    await sending
+    await until(sending.done)
+    assert sending.result() is None
     assert system.dead_letters_total == before + 2
 
 
@@ -281,5 +282,5 @@ async def test_control_pauses_resumes_and_asks(system: ActorSystem) -> None:
     await turns()
     assert handled == []
     assert await ref.control(Resume()) is None
+    await until(lambda: handled == [1])
     assert await ref.control(Ping()) == Pong(path="/recorder")
-    assert handled == [1]
