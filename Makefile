@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := ops/devnet/node_modules/.installed
 
-.PHONY: setup run test lint typecheck pytest bench clean
+.PHONY: setup run test lint typecheck pytest browser bench clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -33,8 +33,17 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-pytest: setup
+pytest: setup browser
 	$(VENV)/bin/pytest
+
+# Debian's Chromium for the health page's browser test: Playwright drives it and
+# never downloads a browser of its own. Installed once, when missing.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "setup: installing Debian's chromium for the browser test"; \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
 
 test: lint typecheck pytest
 

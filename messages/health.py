@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-__all__ = ["ActorSnapshot", "GetLoopStats", "LoopStats"]
+__all__ = ["ActorSnapshot", "GetDashboardUrl", "GetLoopStats", "LoopStats"]
 
 
 class ActorSnapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,3 +48,7 @@ class LoopStats(msgspec.Struct, frozen=True, kw_only=True):
     lag_p99_ms: float | None
     lag_max_ms: float
     lag_last_ms: float
+
+
+class GetDashboardUrl(msgspec.Struct, frozen=True, tag=True):
+    """Asks the dashboard for the URL it serves on (``http://127.0.0.1:8700/``)."""

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 from functools import partial
 from typing import TYPE_CHECKING
 
 import structlog
 
 from actors.chain import ChainClient, ChainMemory, ChainSettings, HeaderWindow
-from actors.dex._watcher import PoolWatcher, WatcherSettings
+from actors.dashboard import Dashboard, DashboardSettings
+from actors.dex import PoolWatcher, WatcherSettings
+from messages.health import GetDashboardUrl
 from runtime._context import child_spec
+from runtime._exceptions import ArbiterError
 from runtime._health_log import HealthLog
 from runtime._loop_monitor import LoopMonitor
 from runtime._supervision import Backoff, Strategy, SupervisorPolicy
@@ -33,12 +37,23 @@ _log = structlog.get_logger("arbiter")
 _FORCED_EXIT = 130
 
 
-def app_children(config: Config) -> list[ChildSpec]:
+def dashboard_settings(config: Config, state_dir: Path) -> DashboardSettings:
+    """The dashboard's settings; `DashboardSettings.check` refuses unsafe ones."""
+    return DashboardSettings(
+        host=config.dashboard.host,
+        port=config.dashboard.port,
+        token=config.dashboard.token,
+        state_dir=state_dir,
+    )
+
+
+def app_children(config: Config, state_dir: Path) -> list[ChildSpec]:
     """The children of ``/app``, in start order.
 
-    The kernel's monitors, then the chain client when ``[chain]`` is
-    configured; the DEX, analytics, nonce, signer, executor, bank and
-    dashboard actors join as their issues land.
+    The kernel's monitors, the chain client when ``[chain]`` is configured
+    and a watcher per ``[[dex]]``, and last the dashboard, so that it starts
+    after what it reports on and stops first. Analytics, nonce, signer,
+    executor and bank join as their issues land.
     """
     runtime = config.runtime
     children = [
@@ -52,6 +67,9 @@ def app_children(config: Config) -> list[ChildSpec]:
         children.append(_chain_supervisor(config.chain))
         if config.dex:
             children.append(_dex_supervisor(config.chain, config.dex))
+    children.append(
+        child_spec(partial(Dashboard, dashboard_settings(config, state_dir)), name="dashboard")
+    )
     return children
 
 
@@ -110,11 +128,13 @@ async def serve(config: Config, state_dir: Path) -> int:
     Returns:
         The process exit code: 0 after a graceful stop, 1 if the root gave up.
     """
+    children = app_children(config, state_dir)
     system = ActorSystem(config.runtime.name, shutdown_timeout=config.runtime.shutdown_timeout)
     await system.start()
     _install_signal_handlers(system)
     policy = SupervisorPolicy(strategy=Strategy.ONE_FOR_ONE, max_restarts=5, within=30.0)
-    await system.spawn(partial(Supervisor, app_children(config), policy), name="app")
+    await system.spawn(partial(Supervisor, children, policy), name="app")
+    url = await _dashboard_url(system)
     _log.info(
         "arbiter_running",
         system=system.name,
@@ -122,10 +142,26 @@ async def serve(config: Config, state_dir: Path) -> int:
         state_dir=str(state_dir),
         loop=type(asyncio.get_running_loop()).__module__,
         actors=len(system.snapshot()),
+        dashboard=url,
     )
+    if url is not None:
+        sys.stdout.write(f"arbiter: health page at {url}\n")
+        sys.stdout.flush()
     await system.wait_stopped()
     await system.shutdown()
     return 1 if system.failure is not None else 0
+
+
+async def _dashboard_url(system: ActorSystem) -> str | None:
+    dashboard = system.lookup("/app/dashboard")
+    if dashboard is None:
+        return None
+    try:
+        url: str = await dashboard.ask(GetDashboardUrl(), timeout=5.0)
+    except ArbiterError as exc:
+        _log.warning("dashboard_unavailable", error=str(exc))
+        return None
+    return url
 
 
 def _install_signal_handlers(system: ActorSystem) -> None:

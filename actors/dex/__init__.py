@@ -52,6 +52,8 @@ from actors.dex._v3_math import get_next_sqrt_price_from_output as get_next_sqrt
 from actors.dex._v3_math import get_sqrt_ratio_at_tick as get_sqrt_ratio_at_tick
 from actors.dex._v3_math import get_tick_at_sqrt_ratio as get_tick_at_sqrt_ratio
 from actors.dex._v3_math import sqrt_price_to_price as sqrt_price_to_price
+from actors.dex._watcher import PoolWatcher as PoolWatcher
+from actors.dex._watcher import WatcherSettings as WatcherSettings
 
 __all__ = [
     "BURN_TOPIC",
@@ -72,6 +74,7 @@ __all__ = [
     "MalformedLog",
     "OutOfRange",
     "PoolEvent",
+    "PoolWatcher",
     "RangeSwap",
     "ReorgTooDeep",
     "StateJournal",
@@ -81,6 +84,7 @@ __all__ = [
     "V3Burn",
     "V3Mint",
     "V3Swap",
+    "WatcherSettings",
     "amount_out_within_range",
     "apply_event",
     "compute_swap_step",

@@ -22,11 +22,14 @@ class AlwaysFails(Actor):
         raise RuntimeError("cannot start")
 
 
-def test_without_a_chain_the_app_runs_the_monitors_only() -> None:
-    assert [spec.name for spec in app_children(Config())] == ["monitor", "health"]
+def test_without_a_chain_the_app_runs_the_monitors_and_the_dashboard(tmp_path: Path) -> None:
+    names = [spec.name for spec in app_children(Config(), tmp_path)]
+    assert names == ["monitor", "health", "dashboard"]
 
 
-def test_with_a_chain_and_dexes_the_app_runs_a_client_and_a_watcher_per_dex() -> None:
+def test_with_a_chain_and_dexes_the_app_runs_a_client_and_a_watcher_per_dex(
+    tmp_path: Path,
+) -> None:
     config = Config(
         chain=ChainConfig(ws_url="ws://127.0.0.1:1", chain_id=1),
         dex=[
@@ -34,7 +37,8 @@ def test_with_a_chain_and_dexes_the_app_runs_a_client_and_a_watcher_per_dex() ->
             DexConfig(name="b", kind="uniswap_v3", factory="0x" + "2" * 40),
         ],
     )
-    assert [spec.name for spec in app_children(config)] == ["monitor", "health", "chain", "dex"]
+    names = [spec.name for spec in app_children(config, tmp_path)]
+    assert names == ["monitor", "health", "chain", "dex", "dashboard"]
 
 
 async def test_a_root_escalation_ends_serve_with_exit_code_one_given_a_fake_failing_app(
@@ -43,7 +47,7 @@ async def test_a_root_escalation_ends_serve_with_exit_code_one_given_a_fake_fail
     # A permanent child that can never start: the app supervisor gives up,
     # then the root does. No real part fails like this on demand.
     failing = ChildSpec(factory=AlwaysFails, name="doomed", restart=RestartType.PERMANENT)
-    monkeypatch.setattr(app_module, "app_children", lambda _config: [failing])
+    monkeypatch.setattr(app_module, "app_children", lambda _config, _state: [failing])
     with capture_logs() as logs:
         code = await serve(Config(), tmp_path)
     assert code == 1

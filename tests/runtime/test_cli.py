@@ -25,7 +25,7 @@ def _start(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "ARBITER_RUNTIME_LOG_FORMAT": "json"},
+        env={**os.environ, "ARBITER_RUNTIME_LOG_FORMAT": "json", "ARBITER_DASHBOARD_PORT": "0"},
     )
 
 
@@ -47,12 +47,13 @@ def _wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float =
 def test_run_stops_gracefully_on_a_signal_with_exit_code_zero(tmp_path: Path, sig: int) -> None:
     process = _start(tmp_path)
     try:
-        _wait_for_line(process, "arbiter_running")
+        started = _wait_for_line(process, "arbiter: health page at http://127.0.0.1:")
         process.send_signal(sig)
         output, _ = process.communicate(timeout=20)
     finally:
         process.kill()
     assert process.returncode == 0, output
+    assert any("arbiter_running" in line for line in started)
     assert "system_stopped" in output
     assert (tmp_path / "state" / "arbiter.log").read_text().count("system_stopped") == 1
 
@@ -115,3 +116,25 @@ def test_bench_with_an_unknown_name_lists_the_benchmarks() -> None:
     )
     assert result.returncode == 2
     assert "no benchmark 'no-such-bench'; there are:" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("http", "expected"),
+    [("0.0.0.0:0", "needs"), ("nonsense", "HOST:PORT"), ("127.0.0.1:99999", "HOST:PORT")],
+)
+def test_run_refuses_an_unsafe_or_malformed_http_address(
+    tmp_path: Path, http: str, expected: str
+) -> None:
+    environ = {k: v for k, v in os.environ.items() if k != "ARBITER_DASHBOARD_TOKEN"}
+    result = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+        [*ARBITER, "run", "--http", http, "--state-dir", str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env=environ,
+    )
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr

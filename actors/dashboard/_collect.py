@@ -1,0 +1,151 @@
+"""`Collector`: asks the actors what the dashboard shows, and reads the process's resources.
+
+An actor that is missing, not running, paused, slow or without a handler
+is a gap in the answer (an empty list, a zero, a reason), never an error of
+the dashboard's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import psutil
+
+from actors.dashboard._views import find_cell, records
+from messages.bank import ActivityTotals, QueryOpportunities, QueryTotals, QueryTxs
+from messages.chain import ChainStatus, GetChainStatus
+from messages.health import GetLoopStats, LoopStats
+from messages.market import GetPools, PoolSnapshot
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from actors.dashboard._settings import DashboardSettings
+    from actors.dashboard._views import ChainAnswer
+    from runtime import ActorSystem
+    from runtime._cell import ActorCell
+
+__all__ = ["Collector"]
+
+
+class Collector:
+    """Reads for the API and the page; each method asks the actors concerned at once.
+
+    Args:
+        system: the running system.
+        settings: where the chain clients, DEX watchers, bank and monitor live.
+    """
+
+    def __init__(self, system: ActorSystem, settings: DashboardSettings) -> None:
+        self.system = system
+        self.settings = settings
+        self._process = psutil.Process()
+
+    async def chains(self, timeout: float) -> list[ChainAnswer]:
+        """Every chain client's status, or why it gave none."""
+        answers = await _ask_all(
+            self._children(self.settings.chain_path), GetChainStatus(), timeout
+        )
+        return [
+            (path, answer if isinstance(answer, ChainStatus) else _why(answer))
+            for path, answer in answers
+        ]
+
+    async def pools(self, timeout: float) -> list[PoolSnapshot]:
+        """Every DEX watcher's pools; watchers that do not answer add none."""
+        answers = await _ask_all(self._children(self.settings.dex_path), GetPools(), timeout)
+        return [
+            snapshot
+            for _, answer in answers
+            if isinstance(answer, list)
+            for snapshot in answer
+            if isinstance(snapshot, PoolSnapshot)
+        ]
+
+    async def opportunities(self, limit: int, timeout: float) -> list[Any]:
+        """The bank's newest opportunities, newest first; empty without a bank."""
+        return records(await self._ask_bank(QueryOpportunities(limit=limit), timeout), limit)
+
+    async def txs(self, limit: int, timeout: float) -> list[Any]:
+        """The bank's newest transactions, newest first; empty without a bank."""
+        return records(await self._ask_bank(QueryTxs(limit=limit), timeout), limit)
+
+    async def totals(self, timeout: float) -> ActivityTotals:
+        """Opportunities and transactions counted by the bank; zeros without a bank."""
+        answer = await self._ask_bank(QueryTotals(), timeout)
+        return answer if isinstance(answer, ActivityTotals) else ActivityTotals()
+
+    async def loop_stats(self, timeout: float) -> LoopStats | None:
+        """The loop monitor's lag figures, None without a monitor."""
+        cell = find_cell(self.system, self.settings.monitor_path)
+        if cell is None:
+            return None
+        [(_, answer)] = await _ask_all([cell], GetLoopStats(), timeout)
+        return answer if isinstance(answer, LoopStats) else None
+
+    def process(self) -> dict[str, float]:
+        """The runtime process's resident memory, open descriptors, connections and threads.
+
+        A figure the platform will not give (``psutil.AccessDenied``) is left out.
+        """
+        process = self._process
+        readings: dict[str, Callable[[], float]] = {
+            "resident_memory_bytes": lambda: process.memory_info().rss,
+            "open_fds": process.num_fds,
+            "connections": lambda: len(process.net_connections(kind="inet")),
+            "threads": process.num_threads,
+            "cpu_seconds_total": lambda: round(sum(process.cpu_times()[:2]), 3),
+        }
+        figures: dict[str, float] = {}
+        with process.oneshot():
+            for name, read in readings.items():
+                try:
+                    figures[name] = read()
+                except psutil.Error:
+                    continue
+        return figures
+
+    def _children(self, path: str) -> list[ActorCell]:
+        cell = find_cell(self.system, path)
+        return [] if cell is None else list(cell.children.values())
+
+    async def _ask_bank(self, message: object, timeout: float) -> Any:
+        cell = find_cell(self.system, self.settings.bank_path)
+        if cell is None:
+            return None
+        [(_, answer)] = await _ask_all([cell], message, timeout)
+        return answer
+
+
+async def _ask_all(
+    cells: list[ActorCell], message: object, timeout: float
+) -> list[tuple[str, Any]]:
+    """Ask every cell at once; each answer is the reply, or the exception or state that stood in."""
+    answers: list[tuple[str, Any]] = []
+    waiting: list[tuple[int, asyncio.Future[Any]]] = []
+    for cell in cells:
+        # An actor that cannot answer now would only hold the page up until the timeout.
+        if cell.state != "running":
+            answers.append((cell.path, f"{cell.path} is {cell.state}"))
+            continue
+        if cell.snapshot().paused:
+            answers.append((cell.path, f"{cell.path} is paused"))
+            continue
+        try:
+            reply = cell.ref.ask(message, timeout=timeout)
+        except Exception as exc:
+            answers.append((cell.path, exc))
+            continue
+        answers.append((cell.path, None))
+        waiting.append((len(answers) - 1, reply))
+    results = await asyncio.gather(*(reply for _, reply in waiting), return_exceptions=True)
+    for (index, _), result in zip(waiting, results, strict=True):
+        answers[index] = (answers[index][0], result)
+    return answers
+
+
+def _why(answer: Any) -> str:
+    if isinstance(answer, BaseException):
+        return f"{type(answer).__name__}: {answer}"
+    return str(answer)
