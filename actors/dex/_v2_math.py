@@ -200,14 +200,16 @@ def _walk(
     ``cost(v)`` is the input for amount ``v``, ``returns(x)`` what input ``x`` gets back,
     and ``reaches(v, t)`` whether the real (unrounded) profit at ``v`` is at least ``t``.
     """
-    best_x, best_profit = 0, 0
+    best_v, best_x, best_profit = 0, 0, 0
 
-    def examine(v: int) -> None:
-        nonlocal best_x, best_profit
+    def examine(v: int) -> bool:
+        nonlocal best_v, best_x, best_profit
         x = cost(v)
         profit = returns(x) - x
         if profit > best_profit or (profit == best_profit > 0 and x < best_x):
-            best_x, best_profit = x, profit
+            best_v, best_x, best_profit = v, x, profit
+            return True
+        return False
 
     # `top` may be a unit or two off the real optimum: its neighbours are examined anyway.
     for v in range(max(top - 2, 1), min(top + 3, end)):
@@ -219,4 +221,10 @@ def _walk(
             examine(v)
             budget -= 1
             v += step
+    # A walk cut short may stop next to a better amount: climb until none of
+    # the best's neighbours beats it.
+    for _ in range(_MAX_CANDIDATES):
+        # A list, not a generator: every neighbour is examined, not just up to the first.
+        if not any([examine(v) for v in range(max(best_v - 3, 1), min(best_v + 4, end))]):  # noqa: C419
+            break
     return best_x
