@@ -65,6 +65,8 @@ class ChainMemory:
     """What the chain client keeps across its restarts (its factory holds it)."""
 
     window: HeaderWindow = field(default_factory=HeaderWindow)
+    watchers: dict[str, list[str]] = field(default_factory=dict)
+    """Owner path -> the addresses whose logs it wants; a restart must not forget them."""
     starts: int = 0
     reorgs_total: int = 0
     reconnects_total: int = 0
@@ -102,7 +104,6 @@ class ChainClient(Actor):
         self.settings = settings
         self.memory = memory
         self.connection = JsonRpcConnection(settings.ws_url, settings.rpc_timeout)
-        self.watchers: dict[str, list[str]] = {}
         self.node_head: Block | None = None
         self.malformed_total = 0
         self._heads_subscription: str | None = None
@@ -132,6 +133,7 @@ class ChainClient(Actor):
                 f"{self.settings.ws_url} is chain {chain_id}, not {self.settings.chain_id}"
             )
         self._heads_subscription = await self._call_json("eth_subscribe", ["newHeads"])
+        await self._resubscribe_logs()
         if memory.window.last is not None and memory.starts > 1:
             memory.resumed_from = memory.window.last.number
             self.log.info("chain_resuming", chain=self.settings.name, block=memory.resumed_from)
@@ -175,7 +177,7 @@ class ChainClient(Actor):
 
     async def on_watch_addresses(self, message: WatchAddresses) -> int | None:
         """Fetch logs of ``addresses`` from the next block on; reply the last processed block."""
-        self.watchers[message.owner] = sorted({a.lower() for a in message.addresses})
+        self.memory.watchers[message.owner] = sorted({a.lower() for a in message.addresses})
         await self._resubscribe_logs()
         last = self.memory.window.last
         return None if last is None else last.number
@@ -201,7 +203,7 @@ class ChainClient(Actor):
 
     @property
     def addresses(self) -> list[str]:
-        return sorted({a for addresses in self.watchers.values() for a in addresses})
+        return sorted({a for addresses in self.memory.watchers.values() for a in addresses})
 
     async def _follow(self, head: Block, received_ns: int) -> None:
         """The node announced ``head``: process up to it, less the confirmations."""
