@@ -24,7 +24,7 @@ $(NODE_STAMP): ops/devnet/package.json ops/devnet/package-lock.json
 	@touch $(NODE_STAMP)
 
 run: setup
-	$(VENV)/bin/arbiter run
+	$(VENV)/bin/arbiter run --devnet
 
 lint: setup
 	$(VENV)/bin/ruff check .

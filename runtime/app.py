@@ -9,10 +9,12 @@ import sys
 from functools import partial
 from typing import TYPE_CHECKING
 
+import msgspec
 import structlog
 
 from actors.chain import ChainClient, ChainMemory, ChainSettings, HeaderWindow
 from actors.dashboard import Dashboard, DashboardSettings
+from actors.devnet import TRAFFIC_MAILBOX, AnvilNode, TrafficGenerator, arbiter_config, deploy
 from actors.dex import PoolWatcher, WatcherSettings
 from messages.health import GetDashboardUrl
 from runtime._context import child_spec
@@ -22,6 +24,7 @@ from runtime._loop_monitor import LoopMonitor
 from runtime._supervision import Backoff, Strategy, SupervisorPolicy
 from runtime._supervisor import Supervisor
 from runtime._system import ActorSystem
+from runtime.config import load_config
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -122,16 +125,25 @@ def _chain_supervisor(chain: ChainConfig) -> ChildSpec:
     return child_spec(partial(Supervisor, [client], policy), name="chain")
 
 
-async def serve(config: Config, state_dir: Path) -> int:
+async def serve(config: Config, state_dir: Path, devnet_port: int | None = None) -> int:
     """Run the application until SIGINT/SIGTERM or a root escalation.
+
+    With ``devnet_port``, first start anvil there as ``/devnet`` (stopped
+    last), deploy the DEXes, write the config that follows them to
+    ``<state_dir>/devnet.toml``, and run against it with swap traffic
+    (``/app/traffic``).
 
     Returns:
         The process exit code: 0 after a graceful stop, 1 if the root gave up.
     """
-    children = app_children(config, state_dir)
     system = ActorSystem(config.runtime.name, shutdown_timeout=config.runtime.shutdown_timeout)
     await system.start()
     _install_signal_handlers(system)
+    extra: list[ChildSpec] = []
+    if devnet_port is not None:
+        config, extra = await _start_devnet(system, config, state_dir, devnet_port)
+    children = app_children(config, state_dir)
+    children[-1:-1] = extra  # before the dashboard, which stays last
     policy = SupervisorPolicy(strategy=Strategy.ONE_FOR_ONE, max_restarts=5, within=30.0)
     await system.spawn(partial(Supervisor, children, policy), name="app")
     url = await _dashboard_url(system)
@@ -150,6 +162,23 @@ async def serve(config: Config, state_dir: Path) -> int:
     await system.wait_stopped()
     await system.shutdown()
     return 1 if system.failure is not None else 0
+
+
+async def _start_devnet(
+    system: ActorSystem, config: Config, state_dir: Path, port: int
+) -> tuple[Config, list[ChildSpec]]:
+    await system.spawn(partial(AnvilNode, port, state_dir / "anvil.log"), name="devnet")
+    deployment = await deploy(f"http://127.0.0.1:{port}")
+    text = arbiter_config(deployment)
+    written = state_dir / "devnet.toml"
+    written.write_text(text, encoding="utf-8")
+    devnet = load_config(written, {})
+    _log.info("devnet_deployed", config=str(written), pools=len(deployment.pools))
+    config = msgspec.structs.replace(config, chain=devnet.chain, dex=devnet.dex)
+    traffic = child_spec(
+        partial(TrafficGenerator, deployment), name="traffic", mailbox=TRAFFIC_MAILBOX
+    )
+    return config, [traffic]
 
 
 async def _dashboard_url(system: ActorSystem) -> str | None:

@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--http", metavar="HOST:PORT", help="serve the dashboard here (dashboard.host/port)"
     )
+    run.add_argument(
+        "--devnet",
+        action="store_true",
+        help="start anvil, deploy the DEXes, make swap traffic, and follow that",
+    )
+    run.add_argument("--devnet-port", type=int, default=8545, help="the devnet anvil's port (8545)")
     run.set_defaults(command=_run)
 
     status = commands.add_parser("status", help="the actor tree with health, in the terminal")
@@ -116,7 +122,8 @@ def _run(args: argparse.Namespace) -> int:
         Path(runtime.log_file) if runtime.log_file else state_dir / "arbiter.log",
         runtime.log_format,
     )
-    return loop.run(serve(config, state_dir), use_uvloop=runtime.uvloop)
+    devnet_port = args.devnet_port if args.devnet else None
+    return loop.run(serve(config, state_dir, devnet_port), use_uvloop=runtime.uvloop)
 
 
 def _dashboard_options(command: argparse.ArgumentParser) -> None:

@@ -7,6 +7,7 @@ from actors.devnet._artifacts import NODE_MODULES as NODE_MODULES
 from actors.devnet._artifacts import Artifact as Artifact
 from actors.devnet._artifacts import anvil_binary as anvil_binary
 from actors.devnet._artifacts import load_artifact as load_artifact
+from actors.devnet._config import arbiter_config as arbiter_config
 from actors.devnet._deploy import DEX_SKEWS as DEX_SKEWS
 from actors.devnet._deploy import TOKEN_SYMBOLS as TOKEN_SYMBOLS
 from actors.devnet._deploy import deploy as deploy
@@ -15,6 +16,7 @@ from actors.devnet._deployment import Deployment as Deployment
 from actors.devnet._deployment import DexDeployment as DexDeployment
 from actors.devnet._errors import DevnetError as DevnetError
 from actors.devnet._errors import DevnetNotInstalled as DevnetNotInstalled
+from actors.devnet._node import AnvilNode as AnvilNode
 from actors.devnet._serve import READY_LINE as READY_LINE
 from actors.devnet._serve import describe as describe
 from actors.devnet._serve import serve_devnet as serve_devnet
@@ -31,6 +33,7 @@ __all__ = [
     "TOKEN_SYMBOLS",
     "TRAFFIC_MAILBOX",
     "Anvil",
+    "AnvilNode",
     "Artifact",
     "Deployment",
     "DevnetError",
@@ -40,6 +43,7 @@ __all__ = [
     "TrafficGenerator",
     "TrafficStats",
     "anvil_binary",
+    "arbiter_config",
     "deploy",
     "describe",
     "free_port",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 import structlog
 
 from actors.devnet._anvil import Anvil
+from actors.devnet._config import arbiter_config
 from actors.devnet._deploy import deploy
 from actors.devnet._errors import DevnetError
 from actors.devnet._traffic import TRAFFIC_MAILBOX, TrafficGenerator
@@ -42,8 +43,8 @@ async def serve_devnet(
 ) -> int:
     """Start anvil on ``port``, deploy, print the addresses, run traffic until SIGINT/SIGTERM.
 
-    The deployment is written as TOML (section ``[devnet]``) to
-    ``config_out`` when given. On a signal the traffic stops, then anvil.
+    A config for ``arbiter run --config`` (``[chain]`` and ``[[dex]]``) is
+    written to ``config_out`` when given. On a signal the traffic stops, then anvil.
 
     Returns:
         The exit code: 0 after a graceful stop, 1 if the actor system failed.
@@ -59,7 +60,7 @@ async def serve_devnet(
         if config_out is not None:
             try:
                 # A few kilobytes, once at start: not worth a thread.
-                config_out.write_text(deployment.to_toml(), encoding="utf-8")  # noqa: ASYNC240
+                config_out.write_text(arbiter_config(deployment), encoding="utf-8")  # noqa: ASYNC240
             except OSError as exc:
                 raise DevnetError(f"cannot write {config_out}: {exc.strerror}") from exc
         out.write(describe(deployment, elapsed))

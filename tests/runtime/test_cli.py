@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -138,3 +141,33 @@ def test_run_refuses_an_unsafe_or_malformed_http_address(
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_run_devnet_deploys_follows_the_pools_and_stops_cleanly(tmp_path: Path) -> None:
+    import re
+    import urllib.request
+
+    from actors.devnet import free_port
+    from tests.fixtures.waiting import eventually
+
+    port = free_port()
+    process = _start(tmp_path, "--devnet", "--devnet-port", str(port))
+    try:
+        seen = _wait_for_line(process, "arbiter: health page at", timeout=60)
+        url = re.findall(r"health page at (\S+)", "".join(seen))[-1]
+        assert (tmp_path / "state" / "devnet.toml").exists()
+
+        def pools_with_state() -> bool:
+            with urllib.request.urlopen(f"{url}api/pools", timeout=5) as response:  # noqa: S310
+                pools = json.loads(response.read())
+            return len(pools) == 9 and all(p.get("block") is not None for p in pools)
+
+        await eventually(pools_with_state, timeout=30)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, output
+    assert "actor_failed" not in output, output
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+        pytest.fail("anvil still listens after arbiter stopped")

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 import psutil
 import pytest
 
-from actors.devnet import READY_LINE, Deployment, free_port
+from actors.devnet import READY_LINE, free_port
 from actors.devnet._rpc import rpc
+from messages.market import Pool
+from runtime.config import load_config
 from tests.fixtures.devnet import pool_state, web3
 from tests.fixtures.waiting import eventually
 
@@ -59,13 +61,18 @@ async def test_devnet_prints_the_addresses_writes_the_config_and_stops_on_a_sign
         try:
             printed = read_until_ready(process)
             anvil_pid = int(re.findall(r"pid (\d+)", printed)[-1])
-            deployment = Deployment.from_toml(config.read_text())
-            assert deployment.http_url == f"http://127.0.0.1:{port}"
-            for address in [deployment.deployer, *(p.address for p in deployment.pools)]:
+            # What it writes is a config `arbiter run --config` takes.
+            written = load_config(config, {})
+            assert written.chain is not None
+            assert written.chain.ws_url == f"ws://127.0.0.1:{port}"
+            pools = [(dex.kind, address) for dex in written.dex for address in dex.pools]
+            assert len(pools) == 9
+            for _, address in pools:
                 assert address in printed
-            async with web3(deployment.http_url) as w3:
-                for pool in deployment.pools:
-                    assert await pool_state(w3, pool)
+            async with web3(f"http://127.0.0.1:{port}") as w3:
+                for kind, address in pools:
+                    shown = Pool(address=address, dex="d", kind=kind, token0="", token1="", fee=0)
+                    assert await pool_state(w3, shown)
                 first = int(await rpc(w3, "eth_blockNumber"), 16)
 
                 async def traffic_mined() -> bool:
