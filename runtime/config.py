@@ -81,6 +81,10 @@ class DexConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
     kind: Literal["uniswap_v2", "uniswap_v3"]
     factory: Address
     pools: list[Address] = msgspec.field(default_factory=list)
+    pairs: list[Annotated[list[Address], msgspec.Meta(min_length=2, max_length=2)]] = msgspec.field(
+        default_factory=list
+    )
+    fee: Annotated[int, msgspec.Meta(ge=1, lt=1_000_000)] = 3000
 
 
 class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -125,6 +129,9 @@ def _check_consistent(config: Config, where: str) -> None:
     """What one section says about another, which the schema alone cannot check."""
     if config.dex and config.chain is None:
         raise ConfigError(f"{where}: dex: watching a DEX needs a [chain] section")
+    for index, dex in enumerate(config.dex):
+        if not dex.pools and not dex.pairs:
+            raise ConfigError(f"{where}: dex[{index}]: give pools, or token pairs to look up")
     names = [dex.name for dex in config.dex]
     for name in names:
         if names.count(name) > 1:

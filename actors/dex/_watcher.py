@@ -26,6 +26,8 @@ _TICK_SPACING = "0xd0c93a7c"
 _GET_RESERVES = "0x0902f1ac"
 _SLOT0 = "0x3850c7bd"
 _LIQUIDITY = "0x1a686502"
+_GET_PAIR = "0xe6a43905"  # UniswapV2Factory.getPair(address,address)
+_GET_POOL = "0x1698ee82"  # UniswapV3Factory.getPool(address,address,uint24)
 
 _V2_FEE = 3000  # hundredths of a basis point: 0.3 %
 
@@ -40,6 +42,9 @@ class WatcherSettings:
         chain: the chain's name, as in `PoolLogs.chain`.
         chain_path: where the chain client lives (``/app/chain/devnet``).
         pools: the pools' addresses.
+        factory: the DEX's factory, to find the pools of ``pairs``.
+        pairs: token pairs whose pool the factory is asked for (V3: at ``fee``).
+        fee: the V3 fee tier of the pools of ``pairs``, in hundredths of a bip.
         journal_depth: blocks of changes kept to undo a reorg.
     """
 
@@ -48,6 +53,9 @@ class WatcherSettings:
     chain: str
     chain_path: str
     pools: tuple[str, ...]
+    factory: str = ""
+    pairs: tuple[tuple[str, str], ...] = ()
+    fee: int = 3000
     journal_depth: int = DEFAULT_JOURNAL_DEPTH
 
 
@@ -79,7 +87,7 @@ class PoolWatcher(Actor):
         events = self.context.system.events
         events.subscribe(PoolLogs, self.context.self_ref)
         events.subscribe(Reorg, self.context.self_ref)
-        for address in self.settings.pools:
+        for address in [*self.settings.pools, *await self._discover()]:
             self.pools[address.lower()] = await self._describe(address.lower())
         base = await self._chain().ask(
             WatchAddresses(owner=self.context.path, addresses=list(self.pools))
@@ -183,6 +191,22 @@ class PoolWatcher(Actor):
         except ValueError as exc:
             raise ChainError(f"eth_call to {address} answered {result!r}") from exc
 
+    async def _discover(self) -> list[str]:
+        """The pools of the configured token pairs, as the factory names them."""
+        found = []
+        for token_a, token_b in self.settings.pairs:
+            words = _address_word(token_a) + _address_word(token_b)
+            if self.settings.kind == "uniswap_v2":
+                call = _GET_PAIR + words
+            else:
+                call = _GET_POOL + words + f"{self.settings.fee:064x}"
+            address = "0x" + (await self._call(self.settings.factory, call))[12:32].hex()
+            if int(address, 16) == 0:
+                self.log.warning("no_pool", dex=self.settings.dex, tokens=[token_a, token_b])
+                continue
+            found.append(address)
+        return found
+
     async def _describe(self, address: str) -> Pool:
         token0 = "0x" + (await self._call(address, _TOKEN0))[12:32].hex()
         token1 = "0x" + (await self._call(address, _TOKEN1))[12:32].hex()
@@ -242,6 +266,10 @@ def _word(data: bytes, index: int) -> int:
             f"expected at least {index + 1} words of return data, got {len(data)} bytes"
         )
     return int.from_bytes(word, "big")
+
+
+def _address_word(address: str) -> str:
+    return address.lower().removeprefix("0x").rjust(64, "0")
 
 
 def _signed(value: int, bits: int) -> int:

@@ -92,3 +92,24 @@ def test_arbitrary_text_either_loads_or_raises_config_error(text: str) -> None:
         except ConfigError:
             return
         assert isinstance(config, Config)
+
+
+def test_a_dex_without_pools_or_pairs_is_refused(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        '[chain]\nws_url = "ws://x"\nchain_id = 1\n'
+        '[[dex]]\nname = "a"\nkind = "uniswap_v2"\nfactory = "0x' + "1" * 40 + '"\n',
+    )
+    with pytest.raises(ConfigError, match=r"dex\[0\]: give pools, or token pairs"):
+        load_config(path, {})
+
+
+def test_a_dex_with_a_pair_of_three_tokens_is_refused(tmp_path: Path) -> None:
+    token = '"0x' + "2" * 40 + '"'
+    path = _write(
+        tmp_path,
+        '[chain]\nws_url = "ws://x"\nchain_id = 1\n[[dex]]\nname = "a"\nkind = "uniswap_v2"\n'
+        f'factory = "0x{"1" * 40}"\npairs = [[{token}, {token}, {token}]]\n',
+    )
+    with pytest.raises(ConfigError, match=r"dex\[0\]\.pairs\[0\]"):
+        load_config(path, {})

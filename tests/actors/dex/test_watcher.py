@@ -214,3 +214,27 @@ async def test_a_websocket_dropped_mid_stream_loses_nothing(anvil: Anvil) -> Non
             assert status.reconnects_total >= 3
             watchers = [world.ref(f"/{d.name}") for d in world.deployment.dexes]
             assert all(w.alive for w in watchers)
+
+
+async def test_pools_are_found_from_token_pairs_by_asking_the_factory(anvil: Anvil) -> None:
+    deployment = await deploy(anvil.http_url)
+    tokens = [token.address for token in deployment.tokens]
+    pairs = ((tokens[0], tokens[1]), (tokens[1], tokens[2]), (tokens[2], tokens[0]))
+    async with ActorSystem("test") as system:
+        settings = ChainSettings("devnet", anvil.ws_url, 31337)
+        await system.spawn(partial(ChainClient, settings, ChainMemory()), name="chain")
+        for dex in deployment.dexes:
+            watched = WatcherSettings(
+                dex=dex.name,
+                kind=dex.kind,
+                chain="devnet",
+                chain_path="/chain",
+                pools=(),
+                factory=dex.factory,
+                pairs=pairs,
+                fee=3000,
+            )
+            watcher = await system.spawn(partial(PoolWatcher, watched), name=dex.name)
+            snapshots: list[PoolSnapshot] = await watcher.ask(GetPools(), timeout=20)
+            assert {s.pool.address for s in snapshots} == {p.address.lower() for p in dex.pools}
+            assert all(s.state is not None for s in snapshots)
