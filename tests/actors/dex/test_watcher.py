@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
+from structlog.testing import capture_logs
 
 from actors.chain import ChainClient, ChainMemory, ChainSettings
 from actors.devnet import TRAFFIC_MAILBOX, TrafficGenerator, deploy
-from actors.dex import PoolWatcher, WatcherSettings
-from messages.chain import ChainStatus, GetChainStatus
+from actors.dex import SYNC_TOPIC, PoolWatcher, WatcherSettings
+from messages.chain import ChainStatus, GetChainStatus, Log, PoolLogs
 from messages.control import SetParam
 from messages.market import GetPools, Pool, PoolSnapshot, V2State, V3State
 from runtime import ActorSystem, Backoff, SupervisorPolicy
@@ -238,3 +239,53 @@ async def test_pools_are_found_from_token_pairs_by_asking_the_factory(anvil: Anv
             snapshots: list[PoolSnapshot] = await watcher.ask(GetPools(), timeout=20)
             assert {s.pool.address for s in snapshots} == {p.address.lower() for p in dex.pools}
             assert all(s.state is not None for s in snapshots)
+
+
+async def test_a_malformed_log_in_a_fake_block_batch_is_counted_and_the_pool_re_read(
+    world: World,
+) -> None:
+    await world.blocks_of_traffic(3)
+    await world.assert_state_equals_chain()
+    chain = world.ref("/chain")
+    chain.pause()  # the real batch for the next block waits behind the fake one
+    await world.rpc("evm_mine")
+    block = await world.rpc("eth_getBlockByNumber", "latest", False)
+    pool = world.deployment.dexes[0].pools[0]
+    broken = [
+        Log(
+            address=pool.address.lower(),
+            topics=[SYNC_TOPIC],
+            data="0x12",
+            block_number=0,
+            block_hash=block["hash"],
+            transaction_hash="0x" + "0" * 64,
+            log_index=0,
+        ),
+        Log(
+            address=pool.address.lower(),
+            topics=[SYNC_TOPIC, SYNC_TOPIC],
+            data="0x" + "00" * 64,
+            block_number=0,
+            block_hash=block["hash"],
+            transaction_hash="0x" + "0" * 64,
+            log_index=1,
+        ),
+    ]
+    with capture_logs() as logs:
+        world.system.events.publish(
+            PoolLogs(
+                chain="devnet",
+                block_number=int(block["number"], 16),
+                block_hash=block["hash"],
+                logs=broken,
+                received_ns=0,
+            )
+        )
+        # The fake is in the watcher's mailbox ahead of the real batch; the
+        # re-read it makes goes through the chain client, so let that run.
+        chain.resume()
+        watcher = world.ref(f"/{pool.dex}")
+        await watcher.ask(GetPools(), timeout=20)
+    assert [e["event"] for e in logs].count("malformed_log") == 2
+    assert watcher.alive
+    await world.assert_state_equals_chain()
