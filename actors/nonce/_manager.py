@@ -1,0 +1,446 @@
+"""`NonceManager`: one actor per account; owns its nonces and its transactions in flight."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from actors.chain import RpcError
+from actors.nonce._book import Action, Due, NonceBook
+from actors.nonce._fees import StuckPolicy, bumped_fees, market_fees
+from actors.nonce._refusals import Refusal, classify
+from messages.chain import NewHead, Reorg, Rpc
+from messages.tx import (
+    GetAccount,
+    GetInFlight,
+    GetNonceStatus,
+    GetTxs,
+    InFlightTx,
+    NonceStatus,
+    SentTx,
+    Signed,
+    SignRequest,
+    Submit,
+    TxKind,
+    TxRecord,
+    TxRefused,
+    TxRequest,
+    TxUpdated,
+)
+from runtime import Actor, ArbiterError, ChainError, ConfigError, MailboxFull
+
+if TYPE_CHECKING:
+    from runtime import ActorRef
+
+__all__ = ["NonceManager", "NonceSettings"]
+
+# A submit whose nonce the node says is taken is retried on a fresh nonce this often.
+_NONCE_RETRIES = 3
+_RECEIPT_BATCH = 64
+
+# Constructing a Struct checks no constraint: a request is checked by a round trip.
+_encode = msgspec.json.Encoder().encode
+_decode_request = msgspec.json.Decoder(TxRequest).decode
+
+
+@dataclass(frozen=True, slots=True)
+class NonceSettings:
+    """One account's nonce manager.
+
+    Args:
+        account: the sending address; the signer's key must be its key.
+        chain: the chain's name, as in `NewHead.chain`.
+        chain_id: signed into every transaction.
+        chain_path: where the chain client lives (``/app/chain/devnet``).
+        signer_path: where the signer lives.
+        policy: when a transaction is stuck and what is done about it.
+        rpc_timeout: seconds a call to the chain client or the signer may take.
+        read_txpool: ask the node's ``txpool_content`` at start for our pooled
+            nonces, so none lost in a crash is reused (geth, erigon, anvil
+            answer; a node that does not is asked once per start).
+    """
+
+    account: str
+    chain: str
+    chain_id: int
+    chain_path: str
+    signer_path: str
+    policy: StuckPolicy = field(default_factory=StuckPolicy)
+    rpc_timeout: float = 10.0
+    read_txpool: bool = True
+
+
+class _Check(msgspec.Struct, frozen=True):
+    """Look at the chain: receipts of consumed nonces, then stuck ones."""
+
+
+class NonceManager(Actor):
+    """Allocates one account's nonces and follows its transactions to a final status.
+
+    Handling one message at a time is what keeps nonces strictly sequential
+    under any number of concurrent `Submit`s: a submit is allocated, signed
+    (by the signer, in its thread), recorded and sent before the next one
+    starts, so no lock is needed. Every record change is published as
+    `TxUpdated` on ``system.events``.
+
+    At each new head it asks the chain how many nonces the account has
+    consumed, settles those in flight below it from their receipts (``mined``,
+    ``failed`` -- a revert consumes the nonce too -- or ``dropped`` when a
+    stranger took the nonce), then repairs what the `NonceBook` finds due:
+    gaps filled with zero-value self-transfers, stuck transactions sent
+    again, then replaced at bumped fees, then cancelled. A `Reorg` puts what
+    was mined in orphaned blocks back in flight; it is sent again and followed
+    to its new fate. Checks coalesce: a burst of heads costs one check.
+
+    Args:
+        settings: the account, the chain, where the signer and the chain client are.
+        book: the account's bookkeeping; pass the same book to every start
+            (the factory holds it) so a restart forgets nothing, and
+            `NonceBook.restore` it from the bank after a process restart.
+    """
+
+    def __init__(self, settings: NonceSettings, book: NonceBook) -> None:
+        super().__init__()
+        self.settings = settings
+        self.book = book
+        self.base_fee: int | None = None
+        self._check_queued = False
+        self._chain: ActorRef | None = None
+        self._signer: ActorRef | None = None
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def on_start(self) -> None:
+        if self.book.account != self.settings.account.lower():
+            raise ConfigError(
+                f"nonce book of {self.book.account} given for {self.settings.account}"
+            )
+        events = self.context.system.events
+        events.subscribe(NewHead, self.context.self_ref)
+        events.subscribe(Reorg, self.context.self_ref)
+        self._chain = self._lookup(self.settings.chain_path)
+        self._signer = self._lookup(self.settings.signer_path)
+        address = await self._signer.ask(GetAccount(), timeout=self.settings.rpc_timeout)
+        if address != self.book.account:
+            raise ConfigError(
+                f"the signer's key is for {address}, not for the account {self.book.account}"
+            )
+        latest = await self._rpc("eth_getBlockByNumber", "latest", False)  # noqa: FBT003 - JSON-RPC params
+        head = int(latest["number"], 16)
+        self.base_fee = _int_or_none(latest.get("baseFeePerGas"))
+        pending = await self._nonce_count("pending")
+        mined = await self._nonce_count(hex(head))
+        pooled = await self._pooled_nonces() if self.settings.read_txpool else set()
+        self.book.start(pending=pending, mined=mined, head=head, pooled=pooled)
+        self.log.info(
+            "nonce_manager_started",
+            account=self.book.account,
+            next_nonce=self.book.next_nonce,
+            chain_nonce=mined,
+            in_flight=len(self.book.snapshot()),
+            holes=len(self.book.holes),
+        )
+        self._queue_check()
+
+    async def on_stop(self) -> None:
+        self.context.system.events.unsubscribe_all(self.context.self_ref)
+
+    # -- the protocol -------------------------------------------------------------------
+
+    async def on_submit(self, message: Submit) -> str | TxRefused:
+        """Allocate the next nonce, sign, record, send; reply the hash, or `TxRefused`.
+
+        A refusal is an answer, not a failure: the manager carries on.
+        """
+        try:
+            request = _decode_request(_encode(message.request))
+        except msgspec.ValidationError as exc:
+            return TxRefused(reason=str(exc), invalid=True)
+        for _ in range(_NONCE_RETRIES):
+            nonce = self.book.allocate()
+            fees = self._fees(request)
+            try:
+                signed = await self._sign(nonce, request, fees)
+            except BaseException:
+                self.book.release(nonce)
+                raise
+            refusal = await self._send(nonce, request, "submit", signed, fees)
+            if refusal is None:
+                return signed.hash
+            if refusal[0] is Refusal.NONCE_TAKEN:
+                await self._resync()
+            elif refusal[0] is not Refusal.UNDERPRICED:
+                return TxRefused(reason=refusal[1])
+            # Otherwise the node holds a transaction of ours we do not know (sent
+            # before a crash): that nonce is used, the next one is tried.
+        return TxRefused(reason=f"nonce taken {_NONCE_RETRIES} times in a row")
+
+    def on_get_txs(self, message: GetTxs) -> list[TxRecord]:
+        return self.book.records(message.limit)
+
+    def on_get_in_flight(self, message: GetInFlight) -> list[InFlightTx]:
+        return self.book.snapshot()
+
+    def on_get_nonce_status(self, message: GetNonceStatus) -> NonceStatus:
+        return self.book.status(self.book.head)
+
+    def on_new_head(self, message: NewHead) -> None:
+        if message.chain != self.settings.chain:
+            return
+        self.book.head = message.number
+        self.base_fee = message.base_fee
+        self._queue_check()
+
+    def on_reorg(self, message: Reorg) -> None:
+        if message.chain != self.settings.chain:
+            return
+        changed = self.book.orphan(message.ancestor_number)
+        if changed:
+            self.log.warning(
+                "txs_orphaned", ancestor=message.ancestor_number, hashes=[r.hash for r in changed]
+            )
+        self._publish(changed)
+        self._queue_check()
+
+    async def on_check(self, message: _Check) -> None:
+        self._check_queued = False
+        head = self.book.head
+        if head is None or not self.book.busy:
+            return
+        mined = await self._nonce_count(hex(head))
+        consumed = self.book.consumed(mined)
+        if consumed:
+            receipts = await self._receipts([h for _, hashes in consumed for h in hashes])
+            for nonce, attempt_hashes in consumed:
+                winner = next((h for h in attempt_hashes if receipts[h] is not None), None)
+                receipt = receipts[winner] if winner is not None else None
+                succeeded = receipt is not None and receipt.get("status") == "0x1"
+                block = _int_or_none(receipt.get("blockNumber")) if receipt is not None else None
+                self._publish(self.book.settle(nonce, winner, succeeded, block))
+        self.book.observe(mined, head)
+        for due in self.book.due(self.settings.policy, self.base_fee):
+            await self._repair(due)
+
+    # -- repairs ---------------------------------------------------------------------
+
+    async def _repair(self, due: Due) -> None:
+        if due.action is Action.FILL:
+            await self._fill(due.nonce)
+            return
+        current = self.book.latest(due.nonce)
+        if current is None:
+            return
+        if due.action is Action.REBROADCAST:
+            await self._rebroadcast(due.nonce, current, escalate=True)
+            return
+        if await self._nonce_count("latest") > due.nonce:
+            # Mined after the head this check looked at (our heads lag the
+            # node's under load): the next check settles it.
+            return
+        record = current.record
+        request = current.request
+        kind: TxKind = "replacement" if record.kind in ("submit", "replacement") else record.kind
+        if due.action is Action.CANCEL:
+            request = self.book.self_transfer(record.opportunity_id)
+            kind = "cancel"
+        fees = bumped_fees(
+            record.max_fee_per_gas,
+            record.max_priority_fee_per_gas,
+            self.base_fee,
+            self.settings.policy,
+        )
+        if fees is None:
+            await self._rebroadcast(due.nonce, current, escalate=False)
+            return
+        self.log.info(
+            "tx_replacing",
+            nonce=due.nonce,
+            old=record.hash,
+            kind=kind,
+            max_fee_per_gas=fees[0],
+            max_priority_fee_per_gas=fees[1],
+        )
+        signed = await self._sign(due.nonce, request, fees)
+        refusal = await self._send(due.nonce, request, kind, signed, fees)
+        if refusal is not None and refusal[0] is Refusal.NONCE_TAKEN:
+            self._queue_check()
+
+    async def _rebroadcast(self, nonce: int, current: SentTx, *, escalate: bool) -> None:
+        """Send the current attempt again if the node no longer has it."""
+        if await self._rpc("eth_getTransactionByHash", current.record.hash) is not None:
+            self.book.rebroadcast(nonce, resent=False)
+            return
+        try:
+            await self._rpc("eth_sendRawTransaction", current.raw)
+        except RpcError as exc:
+            refusal = classify(exc.node_message)
+            if refusal is Refusal.REJECTED and escalate:
+                # The node will not take it as it is (its fee is under the base
+                # fee, say): a replacement is the next step, now.
+                self.log.info("tx_rebroadcast_refused", nonce=nonce, reason=exc.node_message)
+                self.book.rebroadcast(nonce)
+                await self._repair(Due(Action.REPLACE, nonce))
+                return
+        except ArbiterError as exc:
+            self.log.warning("tx_rebroadcast_unanswered", nonce=nonce, error=str(exc))
+            return
+        self.log.info("tx_rebroadcast", nonce=nonce)
+        self.book.rebroadcast(nonce)
+
+    async def _fill(self, nonce: int) -> None:
+        request = self.book.self_transfer()
+        fees = market_fees(self.base_fee, self.settings.policy.priority_fee)
+        self.log.info("nonce_gap_filling", nonce=nonce)
+        signed = await self._sign(nonce, request, fees)
+        refusal = await self._send(nonce, request, "fill", signed, fees)
+        if refusal is not None and refusal[0] is Refusal.NONCE_TAKEN:
+            await self._resync()
+
+    async def _resync(self) -> None:
+        pending = await self._nonce_count("pending")
+        self.book.resync(pending)
+        self.log.warning("nonce_resynced", pending=pending, next_nonce=self.book.next_nonce)
+
+    # -- signing and sending --------------------------------------------------------
+
+    def _fees(self, request: TxRequest) -> tuple[int, int]:
+        tip = request.max_priority_fee_per_gas
+        if tip is None:
+            tip = self.settings.policy.priority_fee
+        max_fee = request.max_fee_per_gas
+        if max_fee is None:
+            max_fee = market_fees(self.base_fee, tip)[0]
+        return max_fee, min(tip, max_fee)
+
+    async def _sign(self, nonce: int, request: TxRequest, fees: tuple[int, int]) -> Signed:
+        signer = self._signer
+        if signer is None:
+            raise ChainError("the nonce manager has not started")
+        signed: Signed = await signer.ask(
+            SignRequest(
+                chain_id=self.settings.chain_id,
+                nonce=nonce,
+                to=request.to,
+                value=request.value,
+                data=request.data,
+                gas=request.gas,
+                max_fee_per_gas=fees[0],
+                max_priority_fee_per_gas=fees[1],
+            ),
+            timeout=self.settings.rpc_timeout,
+        )
+        return signed
+
+    async def _send(
+        self,
+        nonce: int,
+        request: TxRequest,
+        kind: TxKind,
+        signed: Signed,
+        fees: tuple[int, int],
+    ) -> tuple[Refusal, str] | None:
+        """Record, then send; None if the node took it (or may have), else why not.
+
+        Recorded first so the bank hears of it before the node does: after a
+        crash mid-send nothing is forgotten.
+        """
+        self._publish(
+            self.book.sent(nonce, request, kind, signed_hash=signed.hash, raw=signed.raw, fees=fees)
+        )
+        try:
+            await self._rpc("eth_sendRawTransaction", signed.raw)
+        except RpcError as exc:
+            refusal = classify(exc.node_message)
+            if refusal is Refusal.KNOWN:
+                return None
+            taken = refusal in (Refusal.NONCE_TAKEN, Refusal.UNDERPRICED)
+            self._publish(self.book.refused(nonce, signed.hash, exc.node_message, taken=taken))
+            self.log.warning(
+                "tx_refused", nonce=nonce, kind=kind, hash=signed.hash, reason=exc.node_message
+            )
+            return refusal, exc.node_message
+        except ArbiterError as exc:
+            # No answer: the node may have it. Keep it and send it again at the next check.
+            self.book.unanswered(nonce)
+            self.log.warning("tx_send_unanswered", nonce=nonce, hash=signed.hash, error=str(exc))
+        return None
+
+    # -- the chain ------------------------------------------------------------------------
+
+    async def _rpc(self, method: str, *params: object) -> Any:
+        chain = self._chain
+        if chain is None:
+            raise ChainError("the nonce manager has not started")
+        return await chain.ask(
+            Rpc(method=method, params=list(params)), timeout=self.settings.rpc_timeout
+        )
+
+    async def _pooled_nonces(self) -> set[int]:
+        """Nonces of the account's transactions in the node's pool (none if it will not say)."""
+        try:
+            content = await self._rpc("txpool_content")
+        except ChainError as exc:
+            self.log.info("txpool_unavailable", error=str(exc))
+            return set()
+        nonces: set[int] = set()
+        for section in ("pending", "queued"):
+            for address, txs in (content.get(section) or {}).items():
+                if address.lower() == self.book.account:
+                    nonces.update(int(nonce) for nonce in txs)
+        return nonces
+
+    async def _nonce_count(self, block: str) -> int:
+        return int(await self._rpc("eth_getTransactionCount", self.book.account, block), 16)
+
+    async def _receipts(self, hashes: list[str]) -> dict[str, dict[str, Any] | None]:
+        """Each transaction's receipt (None if not mined), asked a batch at a time.
+
+        Batches keep the asks within the chain client's mailbox.
+        """
+        chain = self._chain
+        if chain is None:
+            raise ChainError("the nonce manager has not started")
+        timeout = self.settings.rpc_timeout
+        receipts: dict[str, dict[str, Any] | None] = {}
+        for start in range(0, len(hashes), _RECEIPT_BATCH):
+            batch = hashes[start : start + _RECEIPT_BATCH]
+            # Asks are futures, not coroutines: gathering them starts no task.
+            answers = await asyncio.gather(
+                *(
+                    chain.ask(Rpc(method="eth_getTransactionReceipt", params=[h]), timeout)
+                    for h in batch
+                )
+            )
+            receipts.update(zip(batch, answers, strict=True))
+        return receipts
+
+    def _lookup(self, path: str) -> ActorRef:
+        ref = self.context.system.lookup(path)
+        if ref is None:
+            raise ConfigError(f"the nonce manager of {self.book.account} finds no actor at {path}")
+        return ref
+
+    # -- bookkeeping -----------------------------------------------------------------
+
+    def _queue_check(self) -> None:
+        if self._check_queued or not self.book.busy:
+            return
+        try:
+            self.context.self_ref.tell(_Check())
+        except MailboxFull:
+            return  # the next head queues it
+        self._check_queued = True
+
+    def _publish(self, changed: list[TxRecord]) -> None:
+        events = self.context.system.events
+        if not changed or not events.has_subscribers(TxUpdated):
+            return
+        for record in changed:
+            events.publish(TxUpdated(record=record, in_flight=self.book.in_flight(record.nonce)))
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value, 16)
