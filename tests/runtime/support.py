@@ -18,7 +18,7 @@ LOOP_TURNS = 50
 async def turns(count: int = LOOP_TURNS) -> None:
     """Let the loop run ``count`` times, so whatever was going to happen by now has happened."""
     for _ in range(count):
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # wait-ok: one loop turn
 
 
 async def until(condition: Callable[[], bool], *, limit: int = 1000) -> None:
@@ -26,7 +26,7 @@ async def until(condition: Callable[[], bool], *, limit: int = 1000) -> None:
     for _ in range(limit):
         if condition():
             return
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # wait-ok: one loop turn
     raise AssertionError(f"condition still false after {limit} loop turns")
 
 

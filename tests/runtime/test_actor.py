@@ -71,7 +71,7 @@ class Counter(Actor):
 
 class SlowCounter(Counter):
     async def on_get(self, message: Get) -> int:
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # wait-ok: one loop turn
         return self.total
 
 

@@ -95,16 +95,16 @@ class Recorder(Actor):
     async def on_start(self) -> None:
         self.lives.started(self.context.path)
         if self.hooks.start_yields:
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # wait-ok: one loop turn
 
     async def on_stop(self) -> None:
         if self.hooks.stop_yields:
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # wait-ok: one loop turn
         self.lives.stopped(self.context.path)
 
     async def on_job(self, message: Job) -> int:
         if message.slow:
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # wait-ok: one loop turn
         self.handled.append(message.id)
         return message.id
 
@@ -157,7 +157,7 @@ class Run:
                 self.ref = await self.spawn()
         elif kind == "turns":
             for _ in range(count):
-                await asyncio.sleep(0)
+                await asyncio.sleep(0)  # wait-ok: one loop turn
         else:
             self.control(ref, kind)
 
