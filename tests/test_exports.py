@@ -9,7 +9,15 @@ import pytest
 
 import runtime
 
-PACKAGES = ["runtime", "actors.chain", "actors.dex", "actors.devnet", "actors.dashboard"]
+PACKAGES = [
+    "runtime",
+    "actors.chain",
+    "actors.dex",
+    "actors.devnet",
+    "actors.dashboard",
+    "actors.nonce",
+    "actors.signer",
+]
 
 
 def isort_style(name: str) -> tuple[int, str]:

@@ -15,6 +15,8 @@ from actors.nonce._manager import NonceSettings as NonceSettings
 from actors.nonce._refusals import Refusal as Refusal
 from actors.nonce._refusals import classify as classify
 from actors.nonce._submit import submit as submit
+from actors.nonce._wallet import Wallet as Wallet
+from actors.nonce._wallet import WalletSettings as WalletSettings
 
 __all__ = [
     "Action",
@@ -28,6 +30,8 @@ __all__ = [
     "Refusal",
     "StuckPolicy",
     "TxRejected",
+    "Wallet",
+    "WalletSettings",
     "bumped_fees",
     "classify",
     "market_fees",

@@ -121,10 +121,10 @@ class NonceBook:
     holes: set[int] = field(default_factory=set)
     """Nonces below ``next_nonce`` that nothing of ours holds: to be filled."""
     totals: NonceTotals = field(default_factory=NonceTotals)
-    _in_flight: dict[int, _Slot] = field(default_factory=dict)
-    _settled: dict[int, _Slot] = field(default_factory=dict)
-    _records: dict[str, TxRecord] = field(default_factory=dict)
-    _stalled_since: int | None = None
+    _in_flight: dict[int, _Slot] = field(default_factory=dict, init=False, repr=False)
+    _settled: dict[int, _Slot] = field(default_factory=dict, init=False, repr=False)
+    _records: dict[str, TxRecord] = field(default_factory=dict, init=False, repr=False)
+    _stalled_since: int | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.account = self.account.lower()
@@ -161,11 +161,16 @@ class NonceBook:
         self.totals.resyncs += 1
 
     def observe(self, mined: int, head: int) -> None:
-        """The chain's ``latest`` count is ``mined`` at block ``head`` (after `settle`)."""
+        """The chain's ``latest`` count is ``mined`` at block ``head`` (after `settle`).
+
+        ``head`` never moves back here: a newer head may have arrived while
+        the count was asked for (a reorg moves it back through `head` itself).
+        """
         if mined != self.chain_nonce:
             self.chain_nonce = mined
             self._stalled_since = head
-        self.head = head
+        if self.head is None or head > self.head:
+            self.head = head
         self.holes = {n for n in self.holes if n >= mined}
         horizon = head - self.reorg_depth
         for nonce in [n for n, slot in self._settled.items() if (slot.block or 0) < horizon]:
@@ -351,6 +356,7 @@ class NonceBook:
             slot.attempts.sort(key=lambda a: a.record.status == "pending")
             slot.block = None
             slot.resend = True
+            slot.resent_block = self.head or 0
             self._in_flight[nonce] = slot
             self.totals.orphaned += 1
             if self.chain_nonce is not None and nonce < self.chain_nonce:
@@ -361,7 +367,11 @@ class NonceBook:
     # -- what to do about stuck nonces ---------------------------------------------
 
     def due(self, policy: StuckPolicy, base_fee: int | None) -> list[Due]:
-        """The repairs to make now, lowest nonce first (call after `observe`)."""
+        """The repairs to make now, lowest nonce first (call after `observe`).
+
+        A nonce that nothing of ours holds and that has kept the chain's count
+        from moving for ``replace_after`` blocks becomes a hole here.
+        """
         if self.head is None or self.chain_nonce is None:
             return []
         head, chain_nonce = self.head, self.chain_nonce
@@ -374,8 +384,10 @@ class NonceBook:
             and head - self._stalled_since >= policy.replace_after
         ):
             # A nonce we hold nothing for (sent before a crash and lost, or
-            # dropped from the node) has blocked the rest for too long.
+            # dropped from the node) has blocked the rest for too long. If the
+            # fill is refused, the next try waits as long again.
             self.holes.add(chain_nonce)
+            self._stalled_since = head
         actions = [Due(Action.FILL, n) for n in sorted(self.holes)]
         for nonce in waiting:
             slot = self._in_flight[nonce]
@@ -443,13 +455,13 @@ class NonceBook:
             out.append(record)
         return out
 
-    def status(self, head: int | None) -> NonceStatus:
+    def status(self) -> NonceStatus:
         totals = self.totals
         return NonceStatus(
             account=self.account,
             next_nonce=self.next_nonce,
             chain_nonce=self.chain_nonce,
-            head_block=head,
+            head_block=self.head,
             in_flight=len(self._in_flight),
             submitted_total=totals.submitted,
             rejected_total=totals.rejected,

@@ -55,7 +55,7 @@ class NonceSettings:
         chain: the chain's name, as in `NewHead.chain`.
         chain_id: signed into every transaction.
         chain_path: where the chain client lives (``/app/chain/devnet``).
-        signer_path: where the signer lives.
+        signer_path: where the signer lives (a `Wallet` sets it to its own).
         policy: when a transaction is stuck and what is done about it.
         rpc_timeout: seconds a call to the chain client or the signer may take.
         read_txpool: ask the node's ``txpool_content`` at start for our pooled
@@ -67,7 +67,7 @@ class NonceSettings:
     chain: str
     chain_id: int
     chain_path: str
-    signer_path: str
+    signer_path: str = ""
     policy: StuckPolicy = field(default_factory=StuckPolicy)
     rpc_timeout: float = 10.0
     read_txpool: bool = True
@@ -185,7 +185,7 @@ class NonceManager(Actor):
         return self.book.snapshot()
 
     def on_get_nonce_status(self, message: GetNonceStatus) -> NonceStatus:
-        return self.book.status(self.book.head)
+        return self.book.status()
 
     def on_new_head(self, message: NewHead) -> None:
         if message.chain != self.settings.chain:

@@ -13,7 +13,7 @@ from eth_utils.address import to_checksum_address
 
 from actors.signer._keys import SignerSettings, load_key
 from messages.tx import GetAccount, Signed, SignRequest
-from runtime import NoHandler
+from runtime import ActorDead, NoHandler
 from runtime.logs import register_secret
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class Signer(pykka.ThreadingActor):
 
     def _sign(self, request: SignRequest) -> Signed:
         if self._account is None:
-            raise NoHandler("the signer has no key (it is not running)")
+            raise ActorDead("the signer has stopped: its key is gone")
         signed = self._account.sign_transaction(
             {
                 "type": 2,

@@ -43,7 +43,7 @@ def transfer(value: int = 1, **fields: Any) -> TxRequest:
     return TxRequest(to=OTHER, gas=21_000, value=value, **fields)
 
 
-class Wallet:
+class Rig:
     """The actors of one test and the node under them."""
 
     def __init__(self, node: AnvilNode, system: ActorSystem, manager: ActorRef) -> None:
@@ -117,9 +117,7 @@ async def rpc_batch(node: AnvilNode, calls: list[tuple[str, list[object]]]) -> l
     return [by_id[i]["result"] for i in range(len(calls))]
 
 
-async def start_wallet(
-    node: AnvilNode, system: ActorSystem, book: NonceBook | None = None
-) -> Wallet:
+async def start_wallet(node: AnvilNode, system: ActorSystem, book: NonceBook | None = None) -> Rig:
     settings = ChainSettings("devnet", node.ws_url, 31337, rpc_timeout=10.0, poll_interval=0.5)
     await system.spawn(partial(ChainClient, settings, ChainMemory()), name="chain")
     await system.spawn_pykka(Signer, SignerSettings(), name="signer")
@@ -136,7 +134,7 @@ async def start_wallet(
         name="nonce",
         mailbox=MailboxConfig(capacity=10_000),
     )
-    return Wallet(node, system, manager)
+    return Rig(node, system, manager)
 
 
 def new_system() -> ActorSystem:
@@ -147,7 +145,7 @@ def new_system() -> ActorSystem:
 
 
 @pytest.fixture
-async def wallet(anvil_node: AnvilNode, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Wallet]:
+async def wallet(anvil_node: AnvilNode, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Rig]:
     monkeypatch.setenv("ARBITER_PRIVATE_KEY", KEY)
     async with new_system() as system:
         yield await start_wallet(anvil_node, system)
