@@ -1,0 +1,546 @@
+"""`Store`: the bank's database behind plain, blocking methods, used from one thread.
+
+The bank actor calls it only from its own database thread, never from the
+event loop. Records are kept as msgspec JSON (integers of any size stay
+exact) next to the columns that order, find and prune them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import msgspec
+import structlog
+
+from actors.bank._schema import Synchronous, corrupt, is_corrupt, open_database
+from messages.bank import (
+    ActivityTotals,
+    BlockRecord,
+    Checkpoint,
+    CheckpointHeader,
+    Opportunity,
+    PoolCheckpoint,
+    RecordActorEvent,
+    RecordBlock,
+    RecordConfigChange,
+    RecordOpportunity,
+    RecordPoolStates,
+    RecordTx,
+)
+from messages.market import Pool, PoolState
+from messages.tx import InFlightTx, TxRecord
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+
+    from messages.bank import BankWrite
+
+__all__ = ["Retention", "Store", "rows_of"]
+
+_log = structlog.get_logger("arbiter.bank")
+
+_encode = msgspec.json.Encoder().encode
+_pool = msgspec.json.Decoder(Pool).decode
+_state = msgspec.json.Decoder(PoolState).decode
+_opportunity = msgspec.json.Decoder(Opportunity).decode
+_tx = msgspec.json.Decoder(TxRecord).decode
+_in_flight = msgspec.json.Decoder(InFlightTx).decode
+
+# What a write's own values can make SQLite or the encoder raise (not the disk's fault).
+_DATA_ERRORS = (
+    sqlite3.IntegrityError,
+    sqlite3.InterfaceError,
+    sqlite3.ProgrammingError,
+    msgspec.MsgspecError,
+    OverflowError,
+    TypeError,
+    ValueError,
+)
+_HISTORY = ("opportunities", "txs", "tx_events", "actor_events", "config_changes")
+# Most rows one pruning transaction deletes, so a commit never waits long behind it.
+_PRUNE_CHUNK = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How much history the bank keeps; what a restore needs is never pruned.
+
+    Args:
+        max_age: seconds a history row (opportunity, transaction, event,
+            config change) is kept.
+        max_rows: the most rows kept per history table (the newest).
+        blocks: blocks kept per chain below the newest, and the depth of
+            pool-state history (each pool keeps its newest state below that).
+    """
+
+    max_age: float = 7 * 24 * 3600.0
+    max_rows: int = 1_000_000
+    blocks: int = 10_000
+
+    def __post_init__(self) -> None:
+        if self.max_age <= 0 or self.max_rows < 1 or self.blocks < 1:
+            raise ValueError(f"retention must keep something, got {self}")
+
+
+def rows_of(write: BankWrite) -> int:
+    """How many rows a write adds: what the batch size ``batch_rows`` counts."""
+    if type(write) is RecordPoolStates:
+        return max(1, len(write.states))
+    return 1
+
+
+class Store:
+    """The bank's database: one connection, one thread.
+
+    ``synchronous``: in WAL mode ``normal`` makes a commit durable against a
+    crash of the process (the WAL is in the OS's hands when COMMIT returns)
+    but the last commits may be lost, never corrupted, on a power loss or
+    OS crash; ``full`` also syncs the WAL to disk at each commit, so an
+    acknowledged write survives a power loss too. The bank acknowledges an
+    asked write only after its commit, and group commit pays one sync per
+    batch, not per row (about 0.4 ms per commit on the development VM's
+    disk), so ``full`` is the default.
+
+    Not thread-safe: every call must come from the thread that opened it.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, path: Path, version: int) -> None:
+        self._db = connection
+        self.path = path
+        self.schema_version = version
+
+    @classmethod
+    def open(
+        cls, path: Path, *, synchronous: Synchronous = "full", busy_timeout: float = 5.0
+    ) -> Store:
+        """Open (create, migrate) the database; see `open_database` for what it raises."""
+        connection, version = open_database(
+            path, synchronous=synchronous, busy_timeout=busy_timeout
+        )
+        return cls(connection, path, version)
+
+    def close(self) -> None:
+        """Close the connection; errors are ignored (the bank is letting go of it)."""
+        try:
+            self._db.close()
+        except sqlite3.Error as exc:
+            _log.warning("bank_close_failed", path=str(self.path), error=str(exc))
+
+    # -- writes ---------------------------------------------------------------
+
+    def commit(self, writes: Sequence[BankWrite], now: float) -> tuple[int, dict[int, str]]:
+        """Apply ``writes`` in order, in one transaction.
+
+        A write whose values SQLite refuses (an integer beyond 64 bits, a
+        value of the wrong kind) is left out and the rest committed.
+
+        Args:
+            writes: the batch.
+            now: Unix seconds, stamped on the rows for retention.
+
+        Returns:
+            The rows written, and the index in ``writes`` of each write left
+            out with the reason.
+
+        Raises:
+            sqlite3.Error: the database could not be written (disk full,
+                read-only, I/O error, corrupt); nothing of ``writes`` was written.
+        """
+        try:
+            with self._transaction():
+                return sum(self._apply[type(w)](self, w, now) for w in writes), {}
+        except _DATA_ERRORS:
+            pass
+        # Rare: do it again with a savepoint per write, to find and leave out the bad ones.
+        db = self._db
+        rows = 0
+        rejected: dict[int, str] = {}
+        with self._transaction():
+            for index, write in enumerate(writes):
+                db.execute("SAVEPOINT write")
+                try:
+                    rows += self._apply[type(write)](self, write, now)
+                except _DATA_ERRORS as exc:
+                    db.execute("ROLLBACK TO write")
+                    rejected[index] = f"{type(exc).__name__}: {exc}"
+                db.execute("RELEASE write")
+        for index, reason in rejected.items():
+            _log.error("bank_write_rejected", write=type(writes[index]).__name__, error=reason)
+        return rows, rejected
+
+    def probe(self, now: float) -> None:
+        """Write one small row: whether the database takes writes (again).
+
+        Raises:
+            ForeignDatabase: the file turned out to be corrupt.
+            sqlite3.Error: it cannot be written (disk full, read-only).
+        """
+        try:
+            with self._transaction():
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('probed_at', ?)", (str(now),)
+                )
+        except sqlite3.DatabaseError as exc:
+            if is_corrupt(exc):
+                raise corrupt(self.path, str(exc)) from exc
+            raise
+
+    def check(self) -> None:
+        """Read the whole file (``PRAGMA quick_check``): slow on a big one.
+
+        Raises:
+            ForeignDatabase: it is corrupt.
+        """
+        try:
+            found = [problem for (problem,) in self._db.execute("PRAGMA quick_check(3)")]
+        except sqlite3.DatabaseError as exc:
+            if is_corrupt(exc):
+                raise corrupt(self.path, str(exc)) from exc
+            raise
+        if found != ["ok"]:
+            raise corrupt(self.path, "; ".join(found))
+
+    def _block(self, write: RecordBlock, now: float) -> int:
+        self._db.execute(
+            "DELETE FROM blocks WHERE chain = ? AND number >= ?", (write.chain, write.number)
+        )
+        self._db.execute(
+            "INSERT INTO blocks (chain, number, hash, parent_hash, timestamp, recorded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (write.chain, write.number, write.hash, write.parent_hash, write.timestamp, now),
+        )
+        return 1
+
+    def _pool_states(self, write: RecordPoolStates, now: float) -> int:
+        db = self._db
+        key = (write.chain, write.dex)
+        row = db.execute(
+            "SELECT block_number FROM pool_progress WHERE chain = ? AND dex = ?", key
+        ).fetchone()
+        progress: int | None = None if row is None else row[0]
+        number = write.block_number
+        if write.complete:
+            forget_from = number
+        elif progress is not None and write.rewound and number <= progress:
+            forget_from = number + 1
+        elif progress is not None and not write.rewound and number <= progress + 1:
+            forget_from = number  # the next block, or one replayed after a restore
+        else:
+            if progress is not None or row is None:
+                _log.warning(
+                    "pool_states_gap", chain=write.chain, dex=write.dex, block=number, last=progress
+                )
+            db.execute(
+                "INSERT INTO pool_progress (chain, dex, block_number, block_hash)"
+                " VALUES (?, ?, NULL, NULL) ON CONFLICT (chain, dex)"
+                " DO UPDATE SET block_number = NULL, block_hash = NULL",
+                key,
+            )
+            return 1
+        db.execute(
+            "DELETE FROM pool_states WHERE chain = ? AND dex = ? AND block_number >= ?",
+            (*key, forget_from),
+        )
+        db.executemany(
+            "INSERT OR REPLACE INTO pool_states"
+            " (chain, dex, address, block_number, block_hash, pool, state, recorded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    *key,
+                    entry.pool.address,
+                    number,
+                    write.block_hash,
+                    _encode(entry.pool),
+                    _encode(entry.state),
+                    now,
+                )
+                for entry in write.states
+            ],
+        )
+        db.execute(
+            "INSERT INTO pool_progress (chain, dex, block_number, block_hash) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (chain, dex) DO UPDATE"
+            " SET block_number = excluded.block_number, block_hash = excluded.block_hash",
+            (*key, number, write.block_hash),
+        )
+        return rows_of(write)
+
+    def _opportunity(self, write: RecordOpportunity, now: float) -> int:
+        db = self._db
+        opportunity = write.opportunity
+        known = db.execute("SELECT 1 FROM opportunities WHERE id = ?", (opportunity.id,)).fetchone()
+        db.execute(
+            "INSERT INTO opportunities (id, block, status, record, recorded_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
+            " SET status = excluded.status, record = excluded.record",
+            (opportunity.id, opportunity.block, opportunity.status, _encode(opportunity), now),
+        )
+        if known is None:
+            self._count("opportunities")
+        return 1
+
+    def _tx(self, write: RecordTx, now: float) -> int:
+        db = self._db
+        record = write.record
+        row = db.execute("SELECT status FROM txs WHERE hash = ?", (record.hash,)).fetchone()
+        db.execute(
+            "INSERT INTO txs (hash, account, nonce, status, record, recorded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO UPDATE"
+            " SET status = excluded.status, record = excluded.record",
+            (
+                record.hash,
+                record.account.lower(),
+                record.nonce,
+                record.status,
+                _encode(record),
+                now,
+            ),
+        )
+        if row is None or row[0] != record.status:
+            db.execute(
+                "INSERT INTO tx_events (hash, status, block, recorded_at) VALUES (?, ?, ?, ?)",
+                (record.hash, record.status, record.block, now),
+            )
+            self._count(f"txs:{record.status}")
+        in_flight = write.in_flight
+        if in_flight is None:
+            db.execute(
+                "DELETE FROM in_flight WHERE account = ? AND nonce = ?",
+                (record.account.lower(), record.nonce),
+            )
+        else:
+            db.execute(
+                "INSERT OR REPLACE INTO in_flight (account, nonce, record) VALUES (?, ?, ?)",
+                (in_flight.account.lower(), in_flight.nonce, _encode(in_flight)),
+            )
+        return 1
+
+    def _actor_event(self, write: RecordActorEvent, now: float) -> int:
+        self._db.execute(
+            "INSERT INTO actor_events (path, actor, event, error, at, recorded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (write.path, write.actor, write.event, write.error, write.at, now),
+        )
+        return 1
+
+    def _config_change(self, write: RecordConfigChange, now: float) -> int:
+        self._db.execute(
+            "INSERT INTO config_changes (path, name, value, at, recorded_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (write.path, write.name, write.value, write.at, now),
+        )
+        return 1
+
+    def _count(self, name: str) -> None:
+        self._db.execute(
+            "INSERT INTO counters (name, value) VALUES (?, 1)"
+            " ON CONFLICT (name) DO UPDATE SET value = value + 1",
+            (name,),
+        )
+
+    _apply: ClassVar[dict[type, Callable[[Store, Any, float], int]]] = {
+        RecordBlock: _block,
+        RecordPoolStates: _pool_states,
+        RecordOpportunity: _opportunity,
+        RecordTx: _tx,
+        RecordActorEvent: _actor_event,
+        RecordConfigChange: _config_change,
+    }
+
+    # -- reads ------------------------------------------------------------------
+
+    def opportunities(self, limit: int) -> list[Opportunity]:
+        """The newest ``limit`` opportunities (by first record), newest first."""
+        rows = self._db.execute(
+            "SELECT record FROM opportunities ORDER BY seq DESC LIMIT ?", (limit,)
+        )
+        return [_opportunity(record) for (record,) in rows]
+
+    def txs(self, limit: int) -> list[TxRecord]:
+        """The newest ``limit`` transactions (by first record), newest first."""
+        rows = self._db.execute("SELECT record FROM txs ORDER BY seq DESC LIMIT ?", (limit,))
+        return [_tx(record) for (record,) in rows]
+
+    def blocks(self, chain: str, limit: int) -> list[BlockRecord]:
+        """A chain's newest ``limit`` recorded blocks, newest first."""
+        rows = self._db.execute(
+            "SELECT number, hash, parent_hash, timestamp FROM blocks WHERE chain = ?"
+            " ORDER BY number DESC LIMIT ?",
+            (chain, limit),
+        )
+        return [
+            BlockRecord(chain=chain, number=n, hash=h, parent_hash=p, timestamp=t)
+            for n, h, p, t in rows
+        ]
+
+    def totals(self) -> ActivityTotals:
+        counters = dict(self._db.execute("SELECT name, value FROM counters"))
+        return ActivityTotals(
+            opportunities_total=counters.pop("opportunities", 0),
+            txs_total={
+                name.removeprefix("txs:"): value
+                for name, value in sorted(counters.items())
+                if name.startswith("txs:")
+            },
+        )
+
+    def checkpoint(self, chain: str, depth: int = 128) -> Checkpoint | None:
+        """The newest block of ``chain`` that its blocks and every DEX in step have recorded.
+
+        A DEX is left out when its record has a gap, when its block is not
+        on the recorded branch, or when it is more than ``depth`` blocks
+        behind the newest recorded block (a DEX no longer configured).
+        """
+        db = self._db
+        newest = db.execute(
+            "SELECT number FROM blocks WHERE chain = ? ORDER BY number DESC LIMIT 1", (chain,)
+        ).fetchone()
+        if newest is None:
+            return None
+        cut: int = newest[0]
+        dexes = []
+        progress = db.execute(
+            "SELECT p.dex, p.block_number FROM pool_progress p JOIN blocks b"
+            " ON b.chain = p.chain AND b.number = p.block_number AND b.hash = p.block_hash"
+            " WHERE p.chain = ? AND p.block_number >= ? ORDER BY p.dex",
+            (chain, cut - depth),
+        ).fetchall()
+        for dex, number in progress:
+            dexes.append(dex)
+            cut = min(cut, number)
+        headers = self._headers(chain, cut, depth)
+        pools = [
+            PoolCheckpoint(pool=_pool(pool), block_number=number, state=_state(state))
+            for dex in dexes
+            # SQLite takes the bare columns of a MAX() aggregate from the row holding the max.
+            for pool, number, state in db.execute(
+                "SELECT pool, MAX(block_number), state FROM pool_states"
+                " WHERE chain = ? AND dex = ? AND block_number <= ? GROUP BY address"
+                " ORDER BY address",
+                (chain, dex, cut),
+            )
+        ]
+        in_flight = [
+            _in_flight(record)
+            for (record,) in db.execute("SELECT record FROM in_flight ORDER BY account, nonce")
+        ]
+        return Checkpoint(
+            chain=chain,
+            block_number=cut,
+            block_hash=headers[-1].hash,
+            headers=headers,
+            dexes=dexes,
+            pools=pools,
+            in_flight=in_flight,
+        )
+
+    def _headers(self, chain: str, top: int, depth: int) -> list[CheckpointHeader]:
+        """The recorded blocks ending at ``top``, each the parent of the next, oldest first."""
+        rows = self._db.execute(
+            "SELECT number, hash, parent_hash FROM blocks WHERE chain = ? AND number <= ?"
+            " ORDER BY number DESC LIMIT ?",
+            (chain, top, depth),
+        ).fetchall()
+        headers = [CheckpointHeader(number=rows[0][0], hash=rows[0][1], parent_hash=rows[0][2])]
+        for number, block_hash, parent_hash in rows[1:]:
+            child = headers[-1]
+            if number != child.number - 1 or block_hash != child.parent_hash:
+                break  # a block was never recorded: the window starts above it
+            headers.append(
+                CheckpointHeader(number=number, hash=block_hash, parent_hash=parent_hash)
+            )
+        headers.reverse()
+        return headers
+
+    # -- retention ------------------------------------------------------------
+
+    def prune(self, retention: Retention, now: float) -> int:
+        """Delete history older than ``retention`` allows; return the rows deleted.
+
+        Each chunk of at most a few thousand rows is its own transaction.
+        Kept whatever the age: the newest ``retention.blocks`` blocks per
+        chain, each pool's newest state below them, and the transactions in
+        flight.
+        """
+        deleted = 0
+        for table in _HISTORY:
+            deleted += self._prune_history(table, now - retention.max_age, retention.max_rows)
+        chains = self._db.execute("SELECT chain, MAX(number) FROM blocks GROUP BY chain")
+        for chain, newest in chains.fetchall():
+            deleted += self._prune_chain(chain, newest - retention.blocks)
+        return deleted
+
+    def _prune_history(self, table: str, before: float, max_rows: int) -> int:
+        db = self._db
+        row = db.execute(
+            f"SELECT seq FROM {table} ORDER BY seq DESC LIMIT 1 OFFSET ?",  # noqa: S608 - fixed names
+            (max_rows,),
+        ).fetchone()
+        over = 0 if row is None else row[0]
+        deleted = 0
+        while True:
+            # Rows are appended in time order, so the oldest chunk by seq holds the expired ones.
+            (expired,) = db.execute(
+                f"SELECT MAX(seq) FROM (SELECT seq, recorded_at FROM {table}"  # noqa: S608
+                " ORDER BY seq LIMIT ?) WHERE recorded_at < ?",
+                (_PRUNE_CHUNK, before),
+            ).fetchone()
+            upto = max(over, expired or 0)
+            if not upto:
+                return deleted
+            with self._transaction():
+                count = db.execute(
+                    f"DELETE FROM {table} WHERE seq IN"  # noqa: S608
+                    f" (SELECT seq FROM {table} WHERE seq <= ? ORDER BY seq LIMIT ?)",
+                    (upto, _PRUNE_CHUNK),
+                ).rowcount
+            deleted += count
+            if count < _PRUNE_CHUNK:
+                return deleted
+
+    def _prune_chain(self, chain: str, below: int) -> int:
+        db = self._db
+        (oldest,) = db.execute(
+            "SELECT MIN(number) FROM blocks WHERE chain = ?", (chain,)
+        ).fetchone()
+        if oldest is None or oldest >= below:
+            return 0
+        # At most a chunk's worth of blocks per run: the next run goes on.
+        below = min(below, oldest + _PRUNE_CHUNK)
+        with self._transaction():
+            blocks = db.execute(
+                "DELETE FROM blocks WHERE chain = ? AND number < ?", (chain, below)
+            ).rowcount
+            states = db.execute(
+                "DELETE FROM pool_states AS old WHERE chain = ? AND block_number < ? AND EXISTS"
+                " (SELECT 1 FROM pool_states AS new WHERE new.chain = old.chain"
+                " AND new.dex = old.dex AND new.address = old.address"
+                " AND new.block_number > old.block_number AND new.block_number <= ?)",
+                (chain, below, below),
+            ).rowcount
+        return blocks + states
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """``with``: BEGIN IMMEDIATE, then COMMIT, or ROLLBACK on an error."""
+
+    __slots__ = ("_db",)
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self._db.execute("COMMIT")
+        elif self._db.in_transaction:
+            self._db.execute("ROLLBACK")
