@@ -99,7 +99,7 @@ class BankSettings:
 
     path: Path
     batch_rows: int = 500
-    batch_interval: float = 0.002
+    batch_interval: float = 0.001
     max_pending_rows: int = 50_000
     synchronous: Synchronous = "full"
     busy_timeout: float = 5.0
@@ -133,7 +133,7 @@ class BankSettings:
 class _Batch:
     """Writes committed together, and the future their receipts share."""
 
-    __slots__ = ("future", "opened_at", "rows", "timer", "writes")
+    __slots__ = ("due", "future", "opened_at", "rows", "timer", "writes")
 
     def __init__(self, future: asyncio.Future[Rejections], opened_at: float) -> None:
         self.future = future
@@ -141,6 +141,7 @@ class _Batch:
         self.writes: list[BankWrite] = []
         self.rows = 0
         self.timer: Timer | None = None
+        self.due = False
 
 
 class _Flush(msgspec.Struct, frozen=True):
@@ -303,6 +304,10 @@ class Bank(Actor):
         self.on_write(RecordTx(record=message.record, in_flight=message.in_flight))
 
     def on_flush(self, message: _Flush) -> None:
+        # Trust the tick, not a fresh reading of the clock: uvloop may fire a
+        # timer a fraction of a millisecond before the clock says it is due.
+        if self._open is not None:
+            self._open.due = True
         self._commit_next()
 
     def on_committed(self, message: _Committed) -> None:
@@ -332,7 +337,7 @@ class Bank(Actor):
         if not self._sealed and batch is not None:
             # A flush tick meeting a full mailbox is dropped: the age is checked here too.
             age = self.context.system.clock.time() - batch.opened_at
-            if age >= self.settings.batch_interval:
+            if batch.due or age >= self.settings.batch_interval:
                 self._seal(batch)
         if not self._sealed:
             return

@@ -52,23 +52,25 @@ class Receipt:
         return self._future.done()
 
     def __await__(self) -> Generator[Any, None, None]:
-        return self._settle().__await__()
+        return self.wait(None).__await__()
 
     async def wait(self, timeout: float | None) -> None:
-        """Wait at most ``timeout`` seconds for the commit.
+        """Wait at most ``timeout`` seconds (None: as long as it takes) for the commit.
 
         Raises:
             AskTimeout: not committed in time; the write may still be.
         """
-        try:
-            await asyncio.wait_for(self._settle(), timeout)
-        except TimeoutError:
-            raise AskTimeout(
-                f"{type(self._write).__name__} not committed within {timeout} s; it may still be"
-            ) from None
-
-    async def _settle(self) -> None:
-        rejections = await asyncio.shield(self._future)
+        future = self._future
+        if not future.done():
+            try:
+                async with asyncio.timeout(timeout):
+                    await asyncio.shield(future)
+            except TimeoutError:
+                raise AskTimeout(
+                    f"{type(self._write).__name__} not committed within {timeout} s; "
+                    "it may still be"
+                ) from None
+        rejections = future.result()
         if rejections:
             reason = rejections.get(id(self._write))
             if reason is not None:
@@ -106,7 +108,13 @@ async def write_durably(
         AskTimeout: no answer or no commit in time; the write may still commit.
         ActorDead: the bank is not running.
     """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    receipt: Receipt = await bank.ask(write, timeout=timeout)
-    await receipt.wait(max(0.0, deadline - loop.time()))
+    try:
+        async with asyncio.timeout(timeout):  # one timer for both steps
+            receipt: Receipt = await bank.ask(write, timeout=None)
+            await receipt.wait(None)
+    except TimeoutError as exc:
+        if isinstance(exc, AskTimeout):
+            raise
+        raise AskTimeout(
+            f"{type(write).__name__} not committed within {timeout} s; it may still be"
+        ) from None

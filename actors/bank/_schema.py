@@ -47,11 +47,16 @@ _V1 = (
         chain TEXT NOT NULL, number INTEGER NOT NULL, hash TEXT NOT NULL,
         parent_hash TEXT NOT NULL, timestamp INTEGER NOT NULL, recorded_at REAL NOT NULL,
         PRIMARY KEY (chain, number)) WITHOUT ROWID""",
+    """CREATE TABLE pools (
+        chain TEXT NOT NULL, dex TEXT NOT NULL, address TEXT NOT NULL, pool BLOB NOT NULL,
+        PRIMARY KEY (chain, dex, address)) WITHOUT ROWID""",
     """CREATE TABLE pool_states (
         chain TEXT NOT NULL, dex TEXT NOT NULL, address TEXT NOT NULL,
         block_number INTEGER NOT NULL, block_hash TEXT NOT NULL,
-        pool BLOB NOT NULL, state BLOB NOT NULL, recorded_at REAL NOT NULL,
+        state BLOB NOT NULL, recorded_at REAL NOT NULL,
         PRIMARY KEY (chain, dex, address, block_number)) WITHOUT ROWID""",
+    # A DEX's rows above a block are forgotten at every record: by block, not by pool.
+    "CREATE INDEX pool_states_by_block ON pool_states (chain, dex, block_number)",
     """CREATE TABLE pool_progress (
         chain TEXT NOT NULL, dex TEXT NOT NULL, block_number INTEGER, block_hash TEXT,
         PRIMARY KEY (chain, dex)) WITHOUT ROWID""",

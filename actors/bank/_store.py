@@ -31,6 +31,7 @@ from messages.bank import (
 )
 from messages.market import Pool, PoolState
 from messages.tx import InFlightTx, TxRecord
+from runtime import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -68,6 +69,9 @@ _PRUNE_CHUNK = 5000
 class Retention:
     """How much history the bank keeps; what a restore needs is never pruned.
 
+    Raises:
+        ConfigError: a limit that would keep nothing.
+
     Args:
         max_age: seconds a history row (opportunity, transaction, event,
             config change) is kept.
@@ -81,8 +85,11 @@ class Retention:
     blocks: int = 10_000
 
     def __post_init__(self) -> None:
-        if self.max_age <= 0 or self.max_rows < 1 or self.blocks < 1:
-            raise ValueError(f"retention must keep something, got {self}")
+        for key, value in (("max_age", self.max_age), ("max_rows", self.max_rows)):
+            if value <= 0:
+                raise ConfigError(f"[bank] retention_{key} = {value!r} must keep something")
+        if self.blocks < 1:
+            raise ConfigError(f"[bank] retention_blocks = {self.blocks!r} must keep something")
 
 
 def rows_of(write: BankWrite) -> int:
@@ -111,6 +118,9 @@ class Store:
         self._db = connection
         self.path = path
         self.schema_version = version
+        self._counts: dict[str, int] = {}  # what the transaction under way adds to the counters
+        # (chain, dex, address) -> the pool's description as last written, to write it once.
+        self._described: dict[tuple[str, str, str], bytes] = {}
 
     @classmethod
     def open(
@@ -151,22 +161,38 @@ class Store:
         """
         try:
             with self._transaction():
-                return sum(self._apply[type(w)](self, w, now) for w in writes), {}
+                self._counts = {}
+                rows = sum(self._apply[type(w)](self, w, now) for w in writes)
+                self._save_counts()
         except _DATA_ERRORS:
-            pass
+            self._described.clear()  # it may name pools whose rows were rolled back
+        except BaseException:
+            self._described.clear()
+            raise
+        else:
+            return rows, {}
         # Rare: do it again with a savepoint per write, to find and leave out the bad ones.
         db = self._db
         rows = 0
         rejected: dict[int, str] = {}
-        with self._transaction():
-            for index, write in enumerate(writes):
-                db.execute("SAVEPOINT write")
-                try:
-                    rows += self._apply[type(write)](self, write, now)
-                except _DATA_ERRORS as exc:
-                    db.execute("ROLLBACK TO write")
-                    rejected[index] = f"{type(exc).__name__}: {exc}"
-                db.execute("RELEASE write")
+        try:
+            with self._transaction():
+                self._counts = {}
+                for index, write in enumerate(writes):
+                    db.execute("SAVEPOINT write")
+                    counts = dict(self._counts)
+                    try:
+                        rows += self._apply[type(write)](self, write, now)
+                    except _DATA_ERRORS as exc:
+                        db.execute("ROLLBACK TO write")
+                        self._counts = counts
+                        self._described.clear()
+                        rejected[index] = f"{type(exc).__name__}: {exc}"
+                    db.execute("RELEASE write")
+                self._save_counts()
+        except BaseException:
+            self._described.clear()
+            raise
         for index, reason in rejected.items():
             _log.error("bank_write_rejected", write=type(writes[index]).__name__, error=reason)
         return rows, rejected
@@ -244,20 +270,30 @@ class Store:
             "DELETE FROM pool_states WHERE chain = ? AND dex = ? AND block_number >= ?",
             (*key, forget_from),
         )
+        if write.complete:
+            # A pool the DEX no longer has drops out of its checkpoints.
+            addresses = [entry.pool.address for entry in write.states]
+            db.execute(
+                "DELETE FROM pools WHERE chain = ? AND dex = ?"
+                " AND address NOT IN (SELECT value FROM json_each(?))",
+                (*key, _encode(addresses)),
+            )
+            self._described.clear()
+        described = self._described
+        for entry in write.states:
+            pool = _encode(entry.pool)
+            if described.get((*key, entry.pool.address)) != pool:
+                db.execute(
+                    "INSERT OR REPLACE INTO pools (chain, dex, address, pool) VALUES (?, ?, ?, ?)",
+                    (*key, entry.pool.address, pool),
+                )
+                described[(*key, entry.pool.address)] = pool
         db.executemany(
             "INSERT OR REPLACE INTO pool_states"
-            " (chain, dex, address, block_number, block_hash, pool, state, recorded_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " (chain, dex, address, block_number, block_hash, state, recorded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (
-                    *key,
-                    entry.pool.address,
-                    number,
-                    write.block_hash,
-                    _encode(entry.pool),
-                    _encode(entry.state),
-                    now,
-                )
+                (*key, entry.pool.address, number, write.block_hash, _encode(entry.state), now)
                 for entry in write.states
             ],
         )
@@ -272,15 +308,19 @@ class Store:
     def _opportunity(self, write: RecordOpportunity, now: float) -> int:
         db = self._db
         opportunity = write.opportunity
-        known = db.execute("SELECT 1 FROM opportunities WHERE id = ?", (opportunity.id,)).fetchone()
-        db.execute(
+        record = _encode(opportunity)
+        inserted = db.execute(
             "INSERT INTO opportunities (id, block, status, record, recorded_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
-            " SET status = excluded.status, record = excluded.record",
-            (opportunity.id, opportunity.block, opportunity.status, _encode(opportunity), now),
-        )
-        if known is None:
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            (opportunity.id, opportunity.block, opportunity.status, record, now),
+        ).rowcount
+        if inserted:
             self._count("opportunities")
+        else:
+            db.execute(
+                "UPDATE opportunities SET status = ?, record = ? WHERE id = ?",
+                (opportunity.status, record, opportunity.id),
+            )
         return 1
 
     def _tx(self, write: RecordTx, now: float) -> int:
@@ -336,10 +376,14 @@ class Store:
         return 1
 
     def _count(self, name: str) -> None:
-        self._db.execute(
-            "INSERT INTO counters (name, value) VALUES (?, 1)"
-            " ON CONFLICT (name) DO UPDATE SET value = value + 1",
-            (name,),
+        self._counts[name] = self._counts.get(name, 0) + 1
+
+    def _save_counts(self) -> None:
+        """Add the transaction's counts to the counters (one statement per counter)."""
+        self._db.executemany(
+            "INSERT INTO counters (name, value) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+            self._counts.items(),
         )
 
     _apply: ClassVar[dict[type, Callable[[Store, Any, float], int]]] = {
@@ -418,10 +462,12 @@ class Store:
             for dex in dexes
             # SQLite takes the bare columns of a MAX() aggregate from the row holding the max.
             for pool, number, state in db.execute(
-                "SELECT pool, MAX(block_number), state FROM pool_states"
-                " WHERE chain = ? AND dex = ? AND block_number <= ? GROUP BY address"
-                " ORDER BY address",
-                (chain, dex, cut),
+                "SELECT p.pool, s.number, s.state FROM pools p JOIN ("
+                "SELECT address, MAX(block_number) AS number, state FROM pool_states"
+                " WHERE chain = ? AND dex = ? AND block_number <= ? GROUP BY address) s"
+                " ON p.address = s.address WHERE p.chain = ? AND p.dex = ?"
+                " ORDER BY p.address",
+                (chain, dex, cut, chain, dex),
             )
         ]
         in_flight = [

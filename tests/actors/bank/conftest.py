@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
     from pathlib import Path
 
-    from runtime import ActorRef
+    from runtime import ActorRef, Clock
 
 CHAIN = "devnet"
 BIG = 2**200 + 7
@@ -108,10 +108,10 @@ def settings(db_path: Path) -> BankSettings:
 class Running:
     """A system with the bank at ``/bank``."""
 
-    def __init__(self, system: ActorSystem, bank: ActorRef, clock: ManualClock | None) -> None:
+    def __init__(self, system: ActorSystem, bank: ActorRef, clock: Clock | None) -> None:
         self.system = system
         self.bank = bank
-        self.clock = clock
+        self.clock = clock if isinstance(clock, ManualClock) else None
 
     async def health(self) -> BankHealth:
         health: BankHealth = await self.bank.ask(GetBankHealth(), timeout=None)
@@ -120,7 +120,7 @@ class Running:
 
 @contextlib.asynccontextmanager
 async def running_bank(
-    settings: BankSettings, clock: ManualClock | None = None, **changes: Any
+    settings: BankSettings, clock: Clock | None = None, **changes: Any
 ) -> AsyncIterator[Running]:
     async with ActorSystem("bank-test", clock=clock) as system:
         bank = await system.spawn(

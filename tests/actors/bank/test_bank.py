@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-import time
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,7 +22,7 @@ from messages.bank import (
 from messages.chain import NewHead
 from messages.control import Ping, Pong
 from messages.tx import TxRecord, TxUpdated
-from runtime import AskTimeout, ManualClock
+from runtime import AskTimeout, ConfigError, ManualClock
 from tests.actors.bank.conftest import (
     CHAIN,
     block,
@@ -65,6 +65,26 @@ async def until_state(running: Running, state: str) -> None:
     await eventually(reached, timeout=10)
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"batch_rows": 0}, r"\[bank\] batch_rows = 0 is out of range"),
+        ({"batch_interval": -1}, r"\[bank\] batch_interval = -1 is out of range"),
+        ({"synchronous": "off"}, r"\[bank\] synchronous = 'off' is out of range"),
+        ({"max_pending_rows": 10}, r"\[bank\] max_pending_rows = 10 is out of range"),
+        (
+            {"retention": Retention(blocks=100)},
+            r"\[bank\] retention_blocks = 100 must be at least checkpoint_depth = 128",
+        ),
+    ],
+)
+def test_settings_out_of_range_are_refused_naming_the_key(
+    settings: BankSettings, change: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        replace(settings, **change)
+
+
 # -- group commit ---------------------------------------------------------------------
 
 
@@ -85,6 +105,26 @@ async def test_writes_wait_for_the_batch_interval_then_commit_in_one_transaction
         assert (health.commits_total, health.committed_rows_total) == (1, 11)
         assert health.pending_rows == 0
         assert rows_in(db_path, "blocks") == 11
+
+
+class EarlyClock:
+    """The loop's clock, but its timers fire a little early, as uvloop's may (1 ms resolution)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+
+    def time(self) -> float:
+        return self.loop.time()
+
+    def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> Any:
+        return self.loop.call_later(max(0.0, delay - 0.001), callback, *args)
+
+
+async def test_a_flush_timer_that_fires_early_still_commits_its_batch(
+    settings: BankSettings,
+) -> None:
+    async with running_bank(settings, EarlyClock(), batch_interval=0.05) as running:
+        await write_durably(running.bank, block(1), timeout=5)
 
 
 async def test_a_batch_is_committed_as_soon_as_it_holds_batch_rows_rows(
@@ -423,23 +463,18 @@ class LagProbe:
             self._handle.cancel()
 
 
-async def test_heavy_writing_never_blocks_the_event_loop(
-    settings: BankSettings, record_property: Callable[[str, object], None]
-) -> None:
+async def test_heavy_writing_never_blocks_the_event_loop(settings: BankSettings) -> None:
     async with running_bank(settings) as running:
         probe = LagProbe()
         probe.start()
-        started = time.perf_counter()
         for burst in range(100):
             for n in range(500):
                 running.bank.tell(opportunity(f"o{burst}-{n}"))
             await write_durably(running.bank, opportunity(f"acked-{burst}"), timeout=30)
-        elapsed = time.perf_counter() - started
         probe.stop()
         health = await running.health()
     assert health.committed_rows_total == 100 * 501
     assert probe.samples > 0
-    record_property("bank_rows_per_s", round(health.committed_rows_total / elapsed))
-    record_property("loop_lag_max_ms", round(probe.worst * 1000, 2))
-    # Generous: the machine is shared; what matters is that SQLite is off the loop.
-    assert probe.worst < 0.2
+    # Generous: the machine is shared; what matters is that SQLite is off the loop
+    # (`benchmarks/bank.py` measures the lag itself: p99 about 1 ms).
+    assert probe.worst < 0.2, f"the loop was held up for {probe.worst * 1000:.1f} ms"

@@ -10,13 +10,16 @@ import pytest
 from actors.bank import ForeignDatabase, Retention, Store
 from messages.bank import (
     PoolCheckpoint,
+    PoolRecord,
     RecordActorEvent,
     RecordBlock,
     RecordConfigChange,
+    RecordPoolStates,
     RecordTx,
 )
 from messages.market import V2State
 from messages.tx import InFlightTx, SentTx, TxRecord, TxRequest
+from runtime import ConfigError
 from tests.actors.bank.conftest import (
     BIG,
     CHAIN,
@@ -366,9 +369,13 @@ def test_the_file_stops_growing_when_retention_prunes_as_much_as_is_written(
     assert sizes[-1] <= sizes[3] * 1.1, sizes
 
 
-def test_retention_that_would_keep_nothing_is_refused() -> None:
-    with pytest.raises(ValueError, match="retention must keep something"):
-        Retention(max_rows=0)
+@pytest.mark.parametrize("limits", [{"max_age": 0}, {"max_rows": 0}, {"blocks": 0}])
+def test_retention_that_would_keep_nothing_is_refused_naming_the_key(
+    limits: dict[str, float],
+) -> None:
+    (key,) = limits
+    with pytest.raises(ConfigError, match=rf"\[bank\] retention_{key} = 0 must keep something"):
+        Retention(**limits)  # type: ignore[arg-type]
 
 
 def test_a_record_reads_back_as_the_same_struct(store: Store) -> None:
@@ -392,3 +399,43 @@ def test_a_check_of_the_whole_file_finds_a_damaged_page_the_first_page_does_not_
             damaged.check()
     finally:
         damaged.close()
+
+
+def test_a_pool_first_seen_in_a_batch_with_a_rejected_write_is_still_described(
+    store: Store,
+) -> None:
+    chain_of(store, 3)
+    too_big = RecordBlock(chain=CHAIN, number=2**70, hash="0x1", parent_hash="0x0", timestamp=0)
+    _, rejected = store.commit([states(3, {"0xp9": 9}, complete=True), too_big], NOW)
+    assert list(rejected) == [1]
+    checkpoint = store.checkpoint(CHAIN)
+    assert checkpoint is not None
+    assert reserves(checkpoint) == {"0xp9": 9}
+
+
+def test_a_pool_whose_description_changes_is_described_anew(store: Store) -> None:
+    chain_of(store, 4)
+    commit(store, states(3, {"0xp1": 1}, complete=True))
+    moved = msgspec.structs.replace(pool("0xp1"), fee=500)
+    commit(
+        store,
+        RecordPoolStates(
+            chain=CHAIN,
+            dex="uniswap_v2_a",
+            block_number=4,
+            block_hash=block_hash(4),
+            states=[PoolRecord(pool=moved, state=V2State(reserve0=2, reserve1=1))],
+        ),
+    )
+    checkpoint = store.checkpoint(CHAIN)
+    assert checkpoint is not None
+    assert [p.pool.fee for p in checkpoint.pools] == [500]
+
+
+def test_a_pool_left_out_of_a_complete_record_drops_out_of_the_checkpoint(store: Store) -> None:
+    chain_of(store, 5)
+    commit(store, states(3, {"0xp1": 1, "0xp2": 2}, complete=True), states(4, {"0xp2": 4}))
+    commit(store, states(5, {"0xp2": 5, "0xp3": 3}, complete=True))
+    checkpoint = store.checkpoint(CHAIN)
+    assert checkpoint is not None
+    assert reserves(checkpoint) == {"0xp2": 5, "0xp3": 3}
