@@ -25,6 +25,7 @@ class ActorSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     received_total: int
     handled_total: int
     failed_total: int
+    rejected_total: int
     dropped_total: int
     restarts_total: int
     last_error: str | None

@@ -21,6 +21,7 @@ from runtime._exceptions import InvalidActor as InvalidActor
 from runtime._exceptions import MailboxFull as MailboxFull
 from runtime._exceptions import MessageDropped as MessageDropped
 from runtime._exceptions import NoHandler as NoHandler
+from runtime._exceptions import Rejected as Rejected
 from runtime._mailbox import MailboxConfig as MailboxConfig
 from runtime._mailbox import OverflowPolicy as OverflowPolicy
 from runtime._pipes import Pipe as Pipe
@@ -65,6 +66,7 @@ __all__ = [
     "NoHandler",
     "OverflowPolicy",
     "Pipe",
+    "Rejected",
     "RestartType",
     "Strategy",
     "Supervisor",

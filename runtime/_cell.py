@@ -29,6 +29,7 @@ from runtime._exceptions import (
     InvalidActor,
     MailboxFull,
     MessageDropped,
+    Rejected,
 )
 from runtime._histogram import Histogram
 from runtime._inline import eager
@@ -118,6 +119,7 @@ class ActorCell:
         "path",
         "received_priority",
         "ref",
+        "rejected",
         "restarts",
         "spec",
         "started_at",
@@ -168,6 +170,7 @@ class ActorCell:
         self.received_priority = 0
         self.handled = 0
         self.failed = 0
+        self.rejected = 0
         self.dropped = 0
         self.restarts = 0
         self.high_water = 0
@@ -479,10 +482,29 @@ class ActorCell:
     def _handler_failed(
         self, error: Exception, message: Any, reply: asyncio.Future[Any] | None
     ) -> None:
+        if isinstance(error, Rejected):
+            self._rejected(error, message, reply)
+            return
         self.failed += 1
         if reply is not None and not reply.done():
             reply.set_exception(error)
         self.fail(error, message_type=type(message).__name__)
+
+    def _rejected(self, error: Rejected, message: Any, reply: asyncio.Future[Any] | None) -> None:
+        """A handler refused its message: answer the asker, then take the next one."""
+        self.handled += 1
+        self.rejected += 1
+        if reply is not None:
+            if not reply.done():
+                reply.set_exception(error)
+        else:
+            _log.warning(
+                "message_rejected",
+                actor=self.path,
+                message_type=type(message).__name__,
+                error=str(error),
+            )
+        self._reopen()
 
     def fail(self, error: Exception, message_type: str | None = None) -> None:
         """Mark the actor failed and hand the decision to its supervisor."""
@@ -855,6 +877,7 @@ class ActorCell:
             received_total=self.received,
             handled_total=self.handled,
             failed_total=self.failed,
+            rejected_total=self.rejected,
             dropped_total=self.dropped,
             restarts_total=self.restarts,
             last_error=self.last_error,

@@ -8,6 +8,7 @@ ArbiterError                 every error arbiter raises on purpose
  │    ├── MailboxFull        a backpressure mailbox is at capacity
  │    ├── MessageDropped     an asked message was dropped by its mailbox's overflow policy
  │    ├── NoHandler          the actor has no handler for an asked message's type
+ │    ├── Rejected           a handler refused a message; the actor carries on
  │    ├── ActorNameTaken     a sibling already has that name
  │    ├── InvalidActor       an actor class whose handlers cannot be dispatched
  │    └── Escalated          a supervisor gave up: its children failed too often
@@ -34,6 +35,7 @@ __all__ = [
     "MailboxFull",
     "MessageDropped",
     "NoHandler",
+    "Rejected",
 ]
 
 
@@ -66,6 +68,17 @@ class MessageDropped(ActorError):
 
 class NoHandler(ActorError):
     """The actor has no handler for the asked message's type (it became a dead letter)."""
+
+
+class Rejected(ActorError):
+    """A handler refused its message (bad parameter, request the node refused).
+
+    Raised in a handler (directly or as a subclass), it answers an ask with
+    this error and the actor carries on with its next message: unlike any
+    other exception it is not a failure, so nothing restarts. A told message
+    that is rejected is logged as ``message_rejected``. Raise it only once
+    the actor's state is as it was before the message.
+    """
 
 
 class ActorNameTaken(ActorError):

@@ -31,6 +31,7 @@ def snapshot(path: str, handled: int = 0, depth: int = 0, **fields: object) -> A
         "received_total": handled + depth,
         "handled_total": handled,
         "failed_total": 0,
+        "rejected_total": 0,
         "dropped_total": 0,
         "restarts_total": 0,
         "last_error": None,
