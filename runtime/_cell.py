@@ -121,12 +121,13 @@ class ActorCell:
         "ref",
         "rejected",
         "restarts",
+        "retired",
         "spec",
         "started_at",
         "system",
     )
 
-    def __init__(self, system: ActorSystem, parent: ActorCell | None, spec: ChildSpec) -> None:
+    def __init__(self, system: ActorSystem, parent: ActorCell | None, spec: ChildSpec) -> None:  # noqa: PLR0915 - every slot set in one place
         self.system = system
         self.parent = parent
         self.spec = spec
@@ -134,6 +135,8 @@ class ActorCell:
         self.path: str = "/" if parent is None else f"{parent.path.rstrip('/')}/{spec.name}"
         self.ref = ActorRef(self)
         self.children: dict[str, ActorCell] = {}
+        # Names of permanent children stopped for good while this actor ran on.
+        self.retired: set[str] = set()
         self._loop = system.loop
         self._metered = system.metrics
         mailbox = spec.mailbox
@@ -688,8 +691,13 @@ class ActorCell:
                 watcher.enqueue_priority(Terminated(ref=self.ref, reason=reason))
             self._watchers = None
         self.system.events.unsubscribe_all(self.ref)
-        if self.parent is not None and self.parent.children.get(self.name) is self:
-            del self.parent.children[self.name]
+        parent = self.parent
+        if parent is not None and parent.children.get(self.name) is self:
+            del parent.children[self.name]
+            if self.spec.restart is RestartType.PERMANENT and parent._state == State.RUNNING:
+                # Stopped on request while its supervisor runs on: nobody will
+                # restart it, and /readyz must be able to say so.
+                parent.retired.add(self.name)
         if self._terminated is None:
             self._terminated = self._loop.create_future()
         if not self._terminated.done():
@@ -745,6 +753,7 @@ class ActorCell:
             raise ActorNameTaken(f"{self.path} already has a child named {spec.name!r}")
         child = (cell_type or ActorCell)(self.system, self, spec)
         self.children[spec.name] = child
+        self.retired.discard(spec.name)
         try:
             error = await child.start_instance(None, restarting=False)
         except InvalidActor:

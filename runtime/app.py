@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import sys
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
 import structlog
 
+from actors.bank import BANK_MAILBOX, Bank, BankSettings, Retention
 from actors.chain import ChainClient, ChainMemory, ChainSettings, HeaderWindow
 from actors.dashboard import Dashboard, DashboardSettings
 from actors.devnet import TRAFFIC_MAILBOX, AnvilNode, TrafficGenerator, arbiter_config, deploy
@@ -27,8 +30,6 @@ from runtime._system import ActorSystem
 from runtime.config import load_config
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from runtime._supervision import ChildSpec
     from runtime.config import ChainConfig, Config, DexConfig
 
@@ -50,6 +51,29 @@ def dashboard_settings(config: Config, state_dir: Path) -> DashboardSettings:
     )
 
 
+def bank_settings(config: Config, state_dir: Path) -> BankSettings:
+    """The bank's settings: ``[bank]``, its file ``<state-dir>/arbiter.db`` unless ``path`` is set.
+
+    Raises:
+        ConfigError: a value `BankSettings` refuses (the message names the key).
+    """
+    bank = config.bank
+    return BankSettings(
+        path=Path(bank.path) if bank.path else state_dir / "arbiter.db",
+        batch_rows=bank.commit_max_rows,
+        batch_interval=bank.commit_window_ms / 1000,
+        max_pending_rows=bank.max_pending_rows,
+        synchronous=bank.synchronous,
+        prune_interval=bank.prune_interval,
+        retention=Retention(
+            max_age=bank.retention_max_age,
+            max_rows=bank.retention_max_rows,
+            blocks=bank.retention_blocks,
+        ),
+        checkpoint_depth=128 if config.chain is None else config.chain.header_window,
+    )
+
+
 def app_children(config: Config, state_dir: Path) -> list[ChildSpec]:
     """The children of ``/app``, in start order.
 
@@ -65,6 +89,10 @@ def app_children(config: Config, state_dir: Path) -> list[ChildSpec]:
             name="monitor",
         ),
         child_spec(partial(HealthLog, runtime.health_log_interval), name="health"),
+        # Before the chain client and the watchers: they restore from it.
+        child_spec(
+            partial(Bank, bank_settings(config, state_dir)), name="bank", mailbox=BANK_MAILBOX
+        ),
     ]
     if config.chain is not None:
         children.append(_chain_supervisor(config.chain))
@@ -149,6 +177,10 @@ async def serve(config: Config, state_dir: Path, devnet_port: int | None = None)
     children[-1:-1] = extra  # before the dashboard, which stays last
     policy = SupervisorPolicy(strategy=Strategy.ONE_FOR_ONE, max_restarts=5, within=30.0)
     await system.spawn(partial(Supervisor, children, policy), name="app")
+    # What exists now (modules, web3's ABIs, the tree) lives until exit: keep
+    # it out of the collector's full passes, which otherwise took ~37 ms each
+    # and set the loop's worst-case lag (BENCHMARKS.md, dashboard).
+    gc.freeze()
     url = await _dashboard_url(system)
     _log.info(
         "arbiter_running",

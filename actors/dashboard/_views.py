@@ -188,6 +188,11 @@ def readiness(
         elif snapshot.paused:
             reasons.append(f"{cell.path} is paused")
     reasons += [
+        f"{cell.path.rstrip('/')}/{name} was stopped and will not be restarted"
+        for cell, _ in entries
+        for name in sorted(cell.retired)
+    ]
+    reasons += [
         reason
         for path, answer in chains
         if (reason := _unsynced(path, answer, max_lag_blocks)) is not None

@@ -96,6 +96,17 @@ async def test_readyz_names_a_chain_client_that_is_not_connected(running: Runnin
     assert body["reasons"] == ["/app/chain/devnet is not connected to its node"]
 
 
+async def test_readyz_names_a_permanent_actor_that_was_stopped_for_good(running: Running) -> None:
+    worker = running.system.lookup("/app/worker")
+    assert worker is not None
+    await worker.stop()
+
+    status, body = await running.get("/readyz")
+
+    assert status == 503
+    assert body["reasons"] == ["/app/worker was stopped and will not be restarted"]
+
+
 async def test_actors_lists_every_actor_with_the_fields_of_the_interface(running: Running) -> None:
     status, actors = await running.get("/api/actors")
 
