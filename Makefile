@@ -6,10 +6,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := ops/devnet/node_modules/.installed
+CONTRACTS := ops/devnet/build/Arbitrage.json
 
-.PHONY: setup run test lint typecheck pytest browser bench clean
+.PHONY: setup run test lint typecheck pytest browser bench docs clean
 
-setup: $(STAMP) $(NODE_STAMP)
+setup: $(STAMP) $(NODE_STAMP) $(CONTRACTS)
 
 $(STAMP): pyproject.toml ops/find_python.sh
 	@python=$$(ops/find_python.sh) || exit 1; \
@@ -22,6 +23,10 @@ $(STAMP): pyproject.toml ops/find_python.sh
 $(NODE_STAMP): ops/devnet/package.json ops/devnet/package-lock.json
 	cd ops/devnet && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(NODE_STAMP)
+
+# Our own contracts, compiled with the pinned solc into ops/devnet/build (not committed).
+$(CONTRACTS): $(NODE_STAMP) ops/devnet/compile.js $(wildcard ops/devnet/contracts/*.sol)
+	cd ops/devnet && node compile.js
 
 run: setup
 	$(VENV)/bin/arbiter run --devnet
@@ -46,6 +51,11 @@ browser:
 	fi
 
 test: lint typecheck pytest
+
+# The generated references in docs/ (config keys, metrics, log events), rewritten
+# from the code; tests/ops/test_gen_docs.py fails while they are stale.
+docs: setup
+	$(PY) ops/gen_docs.py
 
 bench: setup
 	$(VENV)/bin/arbiter bench runtime --json

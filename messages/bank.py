@@ -119,10 +119,11 @@ class BlockRecord(msgspec.Struct, frozen=True, kw_only=True):
 class RecordBlock(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     """The chain client processed block ``number``.
 
-    Recording block ``number`` forgets the chain's recorded blocks at and
-    above it: a block recorded again is a new branch (after a reorg) or a
-    replay (after a restore). The bank records every `NewHead` it sees this
-    way, so the chain client need not send this itself.
+    Recording block ``number`` with another hash than the one recorded
+    forgets the chain's recorded blocks at and above it (a new branch, after
+    a reorg); the same block again (a replay after a restore) changes nothing.
+    The bank records every `NewHead` it sees this way, so the chain client
+    need not send this itself.
     """
 
     chain: str
@@ -250,10 +251,14 @@ class ActivityTotals(msgspec.Struct, frozen=True, kw_only=True):
 class LoadCheckpoint(msgspec.Struct, frozen=True, tag=True):
     """Asks for ``chain``'s `Checkpoint`, or None when there is none to resume from.
 
-    None also when the bank cannot read its database (`GetBankHealth` says why).
+    With ``dex``, the checkpoint of that DEX alone: its newest recorded block
+    that is on the recorded branch, with its pools only (a watcher resumes
+    there, then asks the chain client to replay the blocks since). None
+    also when the bank cannot read its database (`GetBankHealth` says why).
     """
 
     chain: str
+    dex: str | None = None
 
 
 class CheckpointHeader(msgspec.Struct, frozen=True, kw_only=True):

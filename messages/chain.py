@@ -14,6 +14,7 @@ __all__ = [
     "NewHead",
     "PoolLogs",
     "Reorg",
+    "ReplayLogs",
     "Rpc",
     "WatchAddresses",
 ]
@@ -78,7 +79,8 @@ class Rpc(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     """Asks the chain client to make one JSON-RPC call; the reply is the decoded ``result``.
 
     An error answer raises `ChainError` in the asker (an ``eth_call`` that
-    reverts included).
+    reverts included): `actors.chain.RpcError`, a `runtime.Rejected`, so the
+    chain client carries on.
     """
 
     method: str
@@ -90,6 +92,25 @@ class WatchAddresses(msgspec.Struct, frozen=True, kw_only=True, tag=True):
 
     owner: str
     addresses: list[str]
+
+
+class ReplayLogs(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """Asks the chain client for the `PoolLogs` of ``addresses`` after a block, up to now.
+
+    For a watcher restored at block ``after_number`` (hash ``after_hash``)
+    that started watching (`WatchAddresses`) after the client had gone past
+    it: the reply is a `PoolLogs` (``received_ns`` 0) for every block the
+    client has processed since, oldest first, each as it would have been
+    published. Blocks the client processes later are published as usual.
+    Empty when the client has not reached that block yet but the node's
+    chain leads there (skip the blocks up to it as they are published).
+    None when that block is not on the chain the client follows (a reorg):
+    read the state from the chain instead.
+    """
+
+    addresses: list[str]
+    after_number: int
+    after_hash: str
 
 
 class GetChainStatus(msgspec.Struct, frozen=True, tag=True):

@@ -17,8 +17,18 @@ import structlog
 from actors.bank import BANK_MAILBOX, Bank, BankSettings, Retention
 from actors.chain import ChainClient, ChainMemory, ChainSettings, HeaderWindow
 from actors.dashboard import Dashboard, DashboardSettings
-from actors.devnet import TRAFFIC_MAILBOX, AnvilNode, TrafficGenerator, arbiter_config, deploy
+from actors.devnet import (
+    BOT_ACCOUNT,
+    BOT_KEY,
+    TRAFFIC_MAILBOX,
+    AnvilNode,
+    TrafficGenerator,
+    arbiter_config,
+    deploy,
+)
 from actors.dex import PoolWatcher, WatcherSettings
+from actors.nonce import NonceBook, NonceSettings, StuckPolicy, Wallet, WalletSettings
+from actors.signer import SignerSettings
 from messages.health import GetDashboardUrl
 from runtime._context import child_spec
 from runtime._exceptions import ArbiterError
@@ -27,7 +37,7 @@ from runtime._loop_monitor import LoopMonitor
 from runtime._supervision import Backoff, Strategy, SupervisorPolicy
 from runtime._supervisor import Supervisor
 from runtime._system import ActorSystem
-from runtime.config import load_config
+from runtime.config import SignerConfig, load_config
 
 if TYPE_CHECKING:
     from runtime._supervision import ChildSpec
@@ -39,6 +49,9 @@ _log = structlog.get_logger("arbiter")
 
 # What a second SIGINT/SIGTERM during a graceful stop exits with (as a shell does).
 _FORCED_EXIT = 130
+
+# Where `arbiter run --devnet` puts the devnet bot's (public) key for its signer.
+_DEVNET_KEY_ENV = "DEVNET_BOT_PRIVATE_KEY"
 
 
 def dashboard_settings(config: Config, state_dir: Path) -> DashboardSettings:
@@ -77,10 +90,13 @@ def bank_settings(config: Config, state_dir: Path) -> BankSettings:
 def app_children(config: Config, state_dir: Path) -> list[ChildSpec]:
     """The children of ``/app``, in start order.
 
-    The kernel's monitors, the chain client when ``[chain]`` is configured
-    and a watcher per ``[[dex]]``, and last the dashboard, so that it starts
-    after what it reports on and stops first. Analytics, nonce, signer,
-    executor and bank join as their issues land.
+    The kernel's monitors, the memory bank (before the chain client and the
+    watchers, which restore from it, so it also stops after them), the chain
+    client when ``[chain]`` is configured and a watcher per ``[[dex]]``, and
+    last the dashboard, so that it starts after what it reports on and stops
+    first. The wallet (``/app/wallet``: signer and nonce managers) runs when
+    ``[nonce]`` names an account, after the chain client it sends through.
+    Analytics and executor join as their issues land.
     """
     runtime = config.runtime
     children = [
@@ -98,10 +114,58 @@ def app_children(config: Config, state_dir: Path) -> list[ChildSpec]:
         children.append(_chain_supervisor(config.chain))
         if config.dex:
             children.append(_dex_supervisor(config.chain, config.dex))
+    wallet = wallet_settings(config)
+    if wallet is not None:
+        books = {account.account: NonceBook(account.account) for account in wallet.accounts}
+        children.append(child_spec(partial(Wallet, wallet, books), name="wallet"))
     children.append(
         child_spec(partial(Dashboard, dashboard_settings(config, state_dir)), name="dashboard")
     )
     return children
+
+
+def wallet_settings(config: Config) -> WalletSettings | None:
+    """``/app/wallet``'s settings from ``[signer]`` and ``[nonce]``; None without an account.
+
+    Each account's nonce manager (``/app/wallet/<account>``) follows the
+    chain through ``/app/chain/<name>``, records every transaction in the
+    bank (``/app/bank``) and restores from it after a restart.
+    """
+    nonce, chain = config.nonce, config.chain
+    if not nonce.accounts or chain is None:
+        return None
+    policy = StuckPolicy(
+        rebroadcast_after=nonce.rebroadcast_after,
+        replace_after=nonce.replace_after,
+        max_replacements=nonce.max_replacements,
+        bump_percent=nonce.bump_percent,
+        priority_fee=nonce.priority_fee,
+        max_fee_cap=nonce.max_fee_cap or None,
+    )
+    signer = config.signer
+    return WalletSettings(
+        signer=SignerSettings(
+            key_env=signer.key_env,
+            keystore=Path(signer.keystore) if signer.keystore else None,
+            password_env=signer.password_env,
+            password_file=Path(signer.password_file) if signer.password_file else None,
+        ),
+        accounts=tuple(
+            NonceSettings(
+                account=account.lower(),
+                chain=chain.name,
+                chain_id=chain.chain_id,
+                chain_path=f"/app/chain/{chain.name}",
+                policy=policy,
+                rpc_timeout=nonce.rpc_timeout,
+                read_txpool=nonce.read_txpool,
+                bank_path="/app/bank",
+                restore_scan_blocks=nonce.restore_scan_blocks,
+            )
+            for account in nonce.accounts
+        ),
+        mailbox_capacity=nonce.mailbox_capacity,
+    )
 
 
 def _dex_supervisor(chain: ChainConfig, dexes: list[DexConfig]) -> ChildSpec:
@@ -209,7 +273,16 @@ async def _start_devnet(
     written.write_text(text, encoding="utf-8")
     devnet = load_config(written, {})
     _log.info("devnet_deployed", config=str(written), pools=len(deployment.pools))
-    config = msgspec.structs.replace(config, chain=devnet.chain, dex=devnet.dex)
+    # The wallet sends from the devnet's bot account, whatever [nonce] names;
+    # its key is anvil's public one, handed to the signer like any other key.
+    os.environ[_DEVNET_KEY_ENV] = BOT_KEY
+    config = msgspec.structs.replace(
+        config,
+        chain=devnet.chain,
+        dex=devnet.dex,
+        signer=SignerConfig(key_env=_DEVNET_KEY_ENV),
+        nonce=msgspec.structs.replace(config.nonce, accounts=[BOT_ACCOUNT]),
+    )
     traffic = child_spec(
         partial(TrafficGenerator, deployment), name="traffic", mailbox=TRAFFIC_MAILBOX
     )

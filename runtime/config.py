@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
@@ -19,14 +20,16 @@ from runtime._exceptions import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from pathlib import Path
 
 __all__ = [
+    "BankConfig",
     "ChainConfig",
     "Config",
     "DashboardConfig",
     "DexConfig",
+    "NonceConfig",
     "RuntimeConfig",
+    "SignerConfig",
     "load_config",
 ]
 
@@ -37,6 +40,7 @@ Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
 Name = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_-]+$")]
 Address = Annotated[str, msgspec.Meta(pattern=r"^0x[0-9a-fA-F]{40}$")]
 WsUrl = Annotated[str, msgspec.Meta(pattern=r"^wss?://.+")]
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class RuntimeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -87,6 +91,57 @@ class DexConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
     fee: Annotated[int, msgspec.Meta(ge=1, lt=1_000_000)] = 3000
 
 
+class BankConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[bank]``: the memory bank's SQLite database, its group commit and its retention."""
+
+    path: str = ""
+    commit_window_ms: Annotated[float, msgspec.Meta(ge=0, le=1000)] = 1.0
+    commit_max_rows: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 500
+    max_pending_rows: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)] = 50_000
+    synchronous: Literal["full", "normal"] = "full"
+    retention_max_age: Annotated[float, msgspec.Meta(gt=0)] = 7 * 24 * 3600.0
+    retention_max_rows: Annotated[int, msgspec.Meta(ge=1)] = 1_000_000
+    retention_blocks: Annotated[int, msgspec.Meta(ge=8)] = 10_000
+    prune_interval: Seconds = 60.0
+
+
+class SignerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[signer]``: where the signer finds the private key; never the key itself.
+
+    The key comes from the environment variable ``key_env`` unless
+    ``keystore`` names an encrypted keystore file, whose password comes from
+    ``password_file`` or else the variable ``password_env``.
+    """
+
+    key_env: str = "ARBITER_PRIVATE_KEY"
+    keystore: str = ""
+    password_env: str = "ARBITER_KEYSTORE_PASSWORD"  # noqa: S105 - a variable name
+    password_file: str = ""
+
+
+Blocks = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+
+
+class NonceConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[nonce]``: the account the bot sends from, and what is done about stuck transactions.
+
+    With an account, ``/app/wallet`` runs the signer and one nonce manager
+    per account; the signer's key must be the account's key.
+    """
+
+    accounts: list[Address] = msgspec.field(default_factory=list)
+    rebroadcast_after: Blocks = 3
+    replace_after: Blocks = 6
+    max_replacements: Annotated[int, msgspec.Meta(ge=0, le=100)] = 3
+    bump_percent: Annotated[int, msgspec.Meta(ge=10, le=1000)] = 15
+    priority_fee: Annotated[int, msgspec.Meta(ge=0)] = 1_000_000_000
+    max_fee_cap: Annotated[int, msgspec.Meta(ge=0)] = 0
+    rpc_timeout: Seconds = 10.0
+    read_txpool: bool = True
+    restore_scan_blocks: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 1024
+    mailbox_capacity: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 10_000
+
+
 class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """The whole configuration; sections are added as the actors that read them land."""
 
@@ -94,6 +149,9 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     chain: ChainConfig | None = None
     dex: list[DexConfig] = msgspec.field(default_factory=list)
     dashboard: DashboardConfig = msgspec.field(default_factory=DashboardConfig)
+    bank: BankConfig = msgspec.field(default_factory=BankConfig)
+    signer: SignerConfig = msgspec.field(default_factory=SignerConfig)
+    nonce: NonceConfig = msgspec.field(default_factory=NonceConfig)
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
@@ -116,13 +174,80 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
             raise ConfigError(f"config file {path} cannot be read: {exc}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
-    overridden = _apply_environment(raw, os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    overridden = _apply_environment(raw, environ)
+    _refuse_key(raw, where, overridden)
     try:
         config = msgspec.convert(raw, Config, strict=True)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{where}: {_explain(exc, raw, overridden)}") from exc
     _check_consistent(config, where)
+    _check_wallet(config, where, environ)
     return config
+
+
+def _refuse_key(raw: dict[str, Any], where: str, overridden: dict[str, str]) -> None:
+    """A private key is never taken from the config; the message never quotes it."""
+    signer = raw.get("signer")
+    if not isinstance(signer, dict):
+        return
+    for key in ("key", "private_key"):
+        if key in signer:
+            raise ConfigError(
+                f"{where}: signer.{key}{_source(f'signer.{key}', overridden)}: the private key "
+                "is never read from the config: set ARBITER_PRIVATE_KEY (or the variable "
+                "signer.key_env names), or signer.keystore"
+            )
+
+
+def _check_wallet(config: Config, where: str, environ: Mapping[str, str]) -> None:
+    """With an account to send from: a chain, a sane stuck policy, and a key source that exists.
+
+    Only whether the key is there is checked: it is read by the signer alone.
+    """
+    nonce, signer = config.nonce, config.signer
+    for name in ("key_env", "password_env"):
+        if not _ENV_NAME.fullmatch(getattr(signer, name)):
+            # Not quoted: someone may have put the key itself here.
+            raise ConfigError(f"{where}: signer.{name}: not an environment variable's name")
+    if nonce.replace_after < nonce.rebroadcast_after:
+        raise ConfigError(
+            f"{where}: nonce.replace_after = {nonce.replace_after}: must be at least "
+            f"nonce.rebroadcast_after = {nonce.rebroadcast_after}"
+        )
+    if not nonce.accounts:
+        return
+    accounts = [account.lower() for account in nonce.accounts]
+    if len(accounts) > 1:
+        raise ConfigError(
+            f"{where}: nonce.accounts: {len(accounts)} accounts, but the signer holds one key "
+            "and so signs for one account"
+        )
+    if config.chain is None:
+        raise ConfigError(f"{where}: nonce.accounts: sending transactions needs a [chain] section")
+    _check_key_source(signer, where, environ)
+
+
+def _check_key_source(signer: SignerConfig, where: str, environ: Mapping[str, str]) -> None:
+    if signer.keystore:
+        keystore = Path(signer.keystore)
+        if not keystore.is_file():
+            raise ConfigError(f"{where}: signer.keystore = {signer.keystore!r}: no such file")
+        if signer.password_file:
+            if not Path(signer.password_file).is_file():
+                raise ConfigError(
+                    f"{where}: signer.password_file = {signer.password_file!r}: no such file"
+                )
+        elif signer.password_env not in environ:
+            raise ConfigError(
+                f"{where}: signer.keystore needs a password: set ${signer.password_env} "
+                "or signer.password_file"
+            )
+    elif not environ.get(signer.key_env, "").strip():
+        raise ConfigError(
+            f"{where}: nonce.accounts: no key to sign with: set ${signer.key_env} "
+            "(the hex private key) or signer.keystore"
+        )
 
 
 def _check_consistent(config: Config, where: str) -> None:
@@ -132,6 +257,17 @@ def _check_consistent(config: Config, where: str) -> None:
     for index, dex in enumerate(config.dex):
         if not dex.pools and not dex.pairs:
             raise ConfigError(f"{where}: dex[{index}]: give pools, or token pairs to look up")
+    bank = config.bank
+    if bank.max_pending_rows < bank.commit_max_rows:
+        raise ConfigError(
+            f"{where}: bank.max_pending_rows = {bank.max_pending_rows}: must be at least "
+            f"bank.commit_max_rows = {bank.commit_max_rows}"
+        )
+    if config.chain is not None and bank.retention_blocks < config.chain.header_window:
+        raise ConfigError(
+            f"{where}: bank.retention_blocks = {bank.retention_blocks}: must be at least "
+            f"chain.header_window = {config.chain.header_window} (a restore needs them)"
+        )
     names = [dex.name for dex in config.dex]
     for name in names:
         if names.count(name) > 1:

@@ -410,7 +410,9 @@ class Bank(Actor):
 
     async def on_load_checkpoint(self, message: LoadCheckpoint) -> Checkpoint | None:
         depth = self.settings.checkpoint_depth
-        return await self._read(lambda store: store.checkpoint(message.chain, depth), None)
+        return await self._read(
+            lambda store: store.checkpoint(message.chain, depth, message.dex), None
+        )
 
     def on_get_bank_health(self, message: GetBankHealth) -> BankHealth:
         store = self.store

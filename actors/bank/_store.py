@@ -230,12 +230,16 @@ class Store:
             raise corrupt(self.path, "; ".join(found))
 
     def _block(self, write: RecordBlock, now: float) -> int:
+        # The same block again (a replay after a restore) keeps what is above it,
+        # so the watchers' records above the checkpoint stay on the branch.
         self._db.execute(
-            "DELETE FROM blocks WHERE chain = ? AND number >= ?", (write.chain, write.number)
+            "DELETE FROM blocks WHERE chain = ? AND number >= ? AND NOT EXISTS"
+            " (SELECT 1 FROM blocks WHERE chain = ? AND number = ? AND hash = ?)",
+            (write.chain, write.number, write.chain, write.number, write.hash),
         )
         self._db.execute(
-            "INSERT INTO blocks (chain, number, hash, parent_hash, timestamp, recorded_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO blocks"
+            " (chain, number, hash, parent_hash, timestamp, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
             (write.chain, write.number, write.hash, write.parent_hash, write.timestamp, now),
         )
         return 1
@@ -432,12 +436,14 @@ class Store:
             },
         )
 
-    def checkpoint(self, chain: str, depth: int = 128) -> Checkpoint | None:
+    def checkpoint(self, chain: str, depth: int = 128, dex: str | None = None) -> Checkpoint | None:
         """The newest block of ``chain`` that its blocks and every DEX in step have recorded.
 
         A DEX is left out when its record has a gap, when its block is not
         on the recorded branch, or when it is more than ``depth`` blocks
         behind the newest recorded block (a DEX no longer configured).
+        With ``dex``, that DEX's own newest recorded block and its pools
+        only (None if its record has a gap or is not on the branch).
         """
         db = self._db
         newest = db.execute(
@@ -450,16 +456,19 @@ class Store:
         progress = db.execute(
             "SELECT p.dex, p.block_number FROM pool_progress p JOIN blocks b"
             " ON b.chain = p.chain AND b.number = p.block_number AND b.hash = p.block_hash"
-            " WHERE p.chain = ? AND p.block_number >= ? ORDER BY p.dex",
-            (chain, cut - depth),
+            " WHERE p.chain = ? AND p.block_number >= ? AND p.dex = coalesce(?, p.dex)"
+            " ORDER BY p.dex",
+            (chain, -1 if dex is not None else cut - depth, dex),
         ).fetchall()
-        for dex, number in progress:
-            dexes.append(dex)
+        if dex is not None and not progress:
+            return None
+        for name, number in progress:
+            dexes.append(name)
             cut = min(cut, number)
         headers = self._headers(chain, cut, depth)
         pools = [
             PoolCheckpoint(pool=_pool(pool), block_number=number, state=_state(state))
-            for dex in dexes
+            for name in dexes
             # SQLite takes the bare columns of a MAX() aggregate from the row holding the max.
             for pool, number, state in db.execute(
                 "SELECT p.pool, s.number, s.state FROM pools p JOIN ("
@@ -467,7 +476,7 @@ class Store:
                 " WHERE chain = ? AND dex = ? AND block_number <= ? GROUP BY address) s"
                 " ON p.address = s.address WHERE p.chain = ? AND p.dex = ?"
                 " ORDER BY p.address",
-                (chain, dex, cut, chain, dex),
+                (chain, name, cut, chain, name),
             )
         ]
         in_flight = [

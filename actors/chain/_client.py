@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ import msgspec
 from actors.chain._blocks import Block, MalformedNodeData, decode_block, decode_log, decode_logs
 from actors.chain._headers import Header, HeaderWindow
 from actors.chain._jsonrpc import JsonRpcConnection, Notification, RpcError
+from messages.bank import Checkpoint, LoadCheckpoint
 from messages.chain import (
     ChainStatus,
     GetChainStatus,
@@ -19,10 +21,11 @@ from messages.chain import (
     NewHead,
     PoolLogs,
     Reorg,
+    ReplayLogs,
     Rpc,
     WatchAddresses,
 )
-from runtime import Actor, ChainError
+from runtime import Actor, ArbiterError, ChainError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -31,6 +34,8 @@ __all__ = ["ChainClient", "ChainMemory", "ChainSettings"]
 
 # Headers prefetched per batch call when a gap must be filled.
 _HEADER_BATCH = 100
+# Numbers the client's incarnations: a lost socket of an earlier one is old news.
+_INCARNATIONS = itertools.count()
 # "block height is N but requested was N+1": the node's log index lags its head.
 _LOG_RETRIES = 5
 
@@ -49,6 +54,8 @@ class ChainSettings:
         logs_chunk: most blocks per ``eth_getLogs`` range when backfilling.
         poll_interval: seconds between checks of the latest block, a safety
             net for subscriptions that go quiet.
+        bank_path: the memory bank, asked for a checkpoint to resume from
+            when the process starts (none there: start at the node's head).
     """
 
     name: str
@@ -58,6 +65,7 @@ class ChainSettings:
     rpc_timeout: float = 10.0
     logs_chunk: int = 1000
     poll_interval: float = 5.0
+    bank_path: str = "/app/bank"
 
 
 @dataclass(slots=True)
@@ -84,6 +92,7 @@ class _CatchUp(msgspec.Struct, frozen=True):
 
 class _ConnectionLost(msgspec.Struct, frozen=True):
     error: str
+    incarnation: int
 
 
 class ChainClient(Actor):
@@ -104,6 +113,11 @@ class ChainClient(Actor):
         self.settings = settings
         self.memory = memory
         self.connection = JsonRpcConnection(settings.ws_url, settings.rpc_timeout)
+        # Others' calls (`Rpc`) go over a second socket, so they are not queued
+        # behind the subscriptions' notifications (anvil answers a call on a
+        # subscribed socket ~8 ms late).
+        self.calls = JsonRpcConnection(settings.ws_url, settings.rpc_timeout)
+        self.incarnation = next(_INCARNATIONS)
         self.node_head: Block | None = None
         self.malformed_total = 0
         self._heads_subscription: str | None = None
@@ -123,8 +137,16 @@ class ChainClient(Actor):
         self.context.stream(
             self.connection.notifications(),
             self._to_message,
-            lambda error: _ConnectionLost(error=str(error)),
+            self._lost,
             name="websocket",
+            wait_for_room=False,
+        )
+        await self.calls.open()
+        self.context.stream(
+            self.calls.notifications(),
+            lambda _: None,
+            self._lost,
+            name="calls",
             wait_for_room=False,
         )
         chain_id = int(await self._call_json("eth_chainId", []), 16)
@@ -132,6 +154,8 @@ class ChainClient(Actor):
             raise ChainError(
                 f"{self.settings.ws_url} is chain {chain_id}, not {self.settings.chain_id}"
             )
+        if memory.window.last is None:
+            await self._restore()
         self._heads_subscription = await self._call_json("eth_subscribe", ["newHeads"])
         await self._resubscribe_logs()
         if memory.window.last is not None and memory.starts > 1:
@@ -143,6 +167,7 @@ class ChainClient(Actor):
 
     async def on_stop(self) -> None:
         await self.connection.close()
+        await self.calls.close()
 
     def _to_message(self, notification: Notification) -> Any:
         try:
@@ -162,18 +187,36 @@ class ChainClient(Actor):
     # -- handlers -----------------------------------------------------------
 
     async def on_head_arrived(self, message: _HeadArrived) -> None:
-        await self._follow(message.block, message.received_ns)
+        try:
+            await self._follow(message.block, message.received_ns)
+        except RpcError as exc:
+            raise _failed_following(exc) from exc
 
     async def on_catch_up(self, message: _CatchUp) -> None:
-        block = decode_block(await self.connection.call("eth_getBlockByNumber", ["latest", False]))
-        if block is not None:
-            await self._follow(block, time.perf_counter_ns())
+        try:
+            latest = await self.connection.call("eth_getBlockByNumber", ["latest", False])
+            block = decode_block(latest)
+            if block is not None:
+                await self._follow(block, time.perf_counter_ns())
+        except RpcError as exc:
+            raise _failed_following(exc) from exc
 
     def on_connection_lost(self, message: _ConnectionLost) -> None:
-        raise ChainError(f"{self.settings.name}: {message.error}")
+        # Both sockets of one incarnation may go at once: its restart handles both.
+        if message.incarnation == self.incarnation:
+            raise ChainError(f"{self.settings.name}: {message.error}")
+
+    def _lost(self, error: Exception | None) -> _ConnectionLost:
+        return _ConnectionLost(error=str(error), incarnation=self.incarnation)
 
     async def on_rpc(self, message: Rpc) -> Any:
-        return await self._call_json(message.method, message.params)
+        """Make a call for the asker; the node's error answer is raised as `RpcError`.
+
+        `RpcError` is a `runtime.Rejected`: the asker gets it and the client
+        carries on. A lost connection or a timeout (`ChainError`) fails the
+        client, which its supervisor restarts.
+        """
+        return msgspec.json.decode(await self.calls.call(message.method, message.params))
 
     async def on_watch_addresses(self, message: WatchAddresses) -> int | None:
         """Fetch logs of ``addresses`` from the next block on; reply the last processed block."""
@@ -181,6 +224,54 @@ class ChainClient(Actor):
         await self._resubscribe_logs()
         last = self.memory.window.last
         return None if last is None else last.number
+
+    async def on_replay_logs(self, message: ReplayLogs) -> list[PoolLogs] | None:
+        """The logs of ``addresses`` in every processed block after the given one (`ReplayLogs`)."""
+        window = self.memory.window
+        after = window.get(message.after_hash)
+        last = window.last
+        if after is not None and after.number == message.after_number:
+            headers = [header for header in window if header.number > after.number]
+        elif last is not None and message.after_number > last.number:
+            # The watcher is ahead (it restored from its own newer checkpoint):
+            # nothing to replay if its block is where the node's chain goes next;
+            # it skips the blocks up to its own as they are published.
+            found = await self._blocks_by_number(last.number + 1, message.after_number)
+            path = [last, *sorted(map(_header, found.values()), key=lambda h: h.number)]
+            return [] if _linked(path, message.after_hash) else None
+        else:
+            older = await self._below_window(message.after_number, message.after_hash)
+            if older is None:
+                return None
+            headers = [*older, *window]
+        addresses = sorted({address.lower() for address in message.addresses})
+        logs = await self._logs_of(headers, addresses)
+        return [
+            PoolLogs(
+                chain=self.settings.name,
+                block_number=header.number,
+                block_hash=header.hash,
+                logs=logs.get(header.hash, []),
+                received_ns=0,
+            )
+            for header in headers
+        ]
+
+    async def _below_window(self, number: int, block_hash: str) -> list[Header] | None:
+        """The node's blocks after ``number`` up to the window, if they link it to ``block_hash``.
+
+        For a replay from further back than the window remembers (blocks came
+        fast while the process was down): None unless block ``number`` is
+        still ``block_hash`` and every block from it links to the window.
+        """
+        first = self.memory.window.first
+        if first is None or number >= first.number:
+            return None
+        found = await self._blocks_by_number(number, first.number - 1)
+        path = [*sorted(map(_header, found.values()), key=lambda h: h.number), first]
+        if path[0].number != number or path[0].hash != block_hash or not _linked(path, first.hash):
+            return None
+        return path[1:-1]
 
     def on_get_chain_status(self, message: GetChainStatus) -> ChainStatus:
         last = self.memory.window.last
@@ -265,9 +356,51 @@ class ChainClient(Actor):
             current = parent
         return branch
 
+    async def _restore(self) -> None:
+        """Resume from the bank's checkpoint: its headers that the node still has.
+
+        A checkpoint whose newest blocks the node no longer has (a reorg
+        while the process was down) is cut back to the newest block it has:
+        the next head then reaches it as a reorg below the checkpoint, which
+        moves the checkpoint back. Without a bank or a checkpoint the client
+        starts at the node's head.
+        """
+        bank = self.context.system.lookup(self.settings.bank_path)
+        if bank is None:
+            return
+        try:
+            checkpoint: Checkpoint | None = await bank.ask(
+                LoadCheckpoint(chain=self.settings.name), timeout=self.settings.rpc_timeout
+            )
+        except ArbiterError as exc:
+            self.log.warning("checkpoint_unavailable", chain=self.settings.name, error=str(exc))
+            return
+        if checkpoint is None:
+            return
+        headers = checkpoint.headers
+        on_node = await self._blocks_by_number(headers[0].number, headers[-1].number)
+        window = self.memory.window
+        for header in headers:
+            if header.hash not in on_node:
+                break
+            window.append(Header(header.number, header.hash, header.parent_hash))
+        last = window.last
+        if last is None:
+            self.log.warning(
+                "checkpoint_not_on_chain", chain=self.settings.name, block=checkpoint.block_number
+            )
+            return
+        self.memory.resumed_from = last.number
+        self.log.info(
+            "chain_restored",
+            chain=self.settings.name,
+            block=last.number,
+            checkpoint=checkpoint.block_number,
+        )
+
     async def _process(self, blocks: Sequence[Block], received_ns: int) -> None:
         """Publish each block's logs and head, in order, and record it as processed."""
-        logs = await self._logs_of(blocks)
+        logs = await self._logs_of(blocks, self.addresses)
         events = self.context.system.events
         name = self.settings.name
         for block in blocks:
@@ -293,8 +426,9 @@ class ChainClient(Actor):
             )
             self.memory.window.append(_header(block))
 
-    async def _logs_of(self, blocks: Sequence[Block]) -> dict[str, list[Log]]:
-        addresses = self.addresses
+    async def _logs_of(
+        self, blocks: Sequence[Block] | Sequence[Header], addresses: list[str]
+    ) -> dict[str, list[Log]]:
         if not addresses or not blocks:
             return {}
         if len(blocks) == 1:
@@ -368,6 +502,20 @@ class ChainClient(Actor):
 
     async def _call_json(self, method: str, params: Sequence[Any]) -> Any:
         return msgspec.json.decode(await self.connection.call(method, params))
+
+
+def _failed_following(error: RpcError) -> ChainError:
+    """A node error while following the chain is the client's failure, not a refusal."""
+    return ChainError(f"following the chain failed: {error}")
+
+
+def _linked(path: list[Header], tip: str) -> bool:
+    """Whether ``path`` (oldest first) is one chain of consecutive blocks ending at hash ``tip``."""
+    consecutive = all(
+        child.parent_hash == parent.hash and child.number == parent.number + 1
+        for parent, child in itertools.pairwise(path)
+    )
+    return consecutive and path[-1].hash == tip
 
 
 def _header(block: Block) -> Header:

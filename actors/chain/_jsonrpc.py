@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import msgspec
 
-from runtime import ChainError
+from runtime import ChainError, Rejected
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -24,8 +24,12 @@ if TYPE_CHECKING:
 __all__ = ["JsonRpcConnection", "Notification", "RpcError"]
 
 
-class RpcError(ChainError):
-    """The node answered a call with an error object."""
+class RpcError(ChainError, Rejected):
+    """The node answered a call with an error object (a revert, a refused transaction).
+
+    Also a `runtime.Rejected`: raised out of a handler it answers the asker
+    and the actor carries on, since the node and the connection are fine.
+    """
 
     def __init__(self, method: str, code: int, message: str) -> None:
         super().__init__(f"{method} failed: {message} (code {code})")

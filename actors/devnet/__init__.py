@@ -1,5 +1,7 @@
 """The devnet: anvil as a child process, real Uniswap V2/V3 DEXes on it, and swap traffic."""
 
+from actors.devnet._accounts import BOT_ACCOUNT as BOT_ACCOUNT
+from actors.devnet._accounts import BOT_KEY as BOT_KEY
 from actors.devnet._anvil import DEFAULT_CHAIN_ID as DEFAULT_CHAIN_ID
 from actors.devnet._anvil import Anvil as Anvil
 from actors.devnet._anvil import free_port as free_port
@@ -26,6 +28,8 @@ from actors.devnet._traffic import TrafficGenerator as TrafficGenerator
 from actors.devnet._traffic import TrafficStats as TrafficStats
 
 __all__ = [
+    "BOT_ACCOUNT",
+    "BOT_KEY",
     "DEFAULT_CHAIN_ID",
     "DEX_SKEWS",
     "NODE_MODULES",

@@ -2,7 +2,9 @@
 
 Both live in ``ops/devnet/node_modules`` of the repository, pinned by its
 ``package-lock.json``. The contracts ship their ABI and creation bytecode,
-with no link references, so they deploy as they are.
+with no link references, so they deploy as they are. Our own contracts
+(``ops/devnet/contracts``) are compiled by `make setup` with the pinned solc
+into ``ops/devnet/build``.
 """
 
 from __future__ import annotations
@@ -17,10 +19,21 @@ from typing import Any
 
 from actors.devnet._errors import DevnetNotInstalled
 
-__all__ = ["CONTRACTS", "NODE_MODULES", "Artifact", "anvil_binary", "load_artifact"]
+__all__ = [
+    "BUILD",
+    "CONTRACTS",
+    "NODE_MODULES",
+    "OWN_CONTRACTS",
+    "Artifact",
+    "anvil_binary",
+    "load_artifact",
+]
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "ops" / "devnet" / "node_modules"
 """Where ``npm ci`` in ``ops/devnet`` puts its packages."""
+
+BUILD = NODE_MODULES.parent / "build"
+"""Where ``node compile.js`` in ``ops/devnet`` puts our own compiled contracts."""
 
 _V3_CORE = "@uniswap/v3-core/artifacts/contracts"
 _V3_PERIPHERY = "@uniswap/v3-periphery/artifacts/contracts"
@@ -40,6 +53,9 @@ CONTRACTS: dict[str, str] = {
     "QuoterV2": f"{_V3_PERIPHERY}/lens/QuoterV2.sol/QuoterV2.json",
 }
 """Contract name -> its artifact, relative to ``node_modules``."""
+
+OWN_CONTRACTS: dict[str, str] = {"Arbitrage": "Arbitrage.json"}
+"""Our contract name -> its artifact, relative to `BUILD`."""
 
 # The platform packages of @foundry-rs/anvil, as its own bin.mjs picks them.
 _ANVIL_PLATFORMS = {
@@ -81,18 +97,21 @@ def anvil_binary(node_modules: Path = NODE_MODULES) -> Path:
 
 
 def load_artifact(name: str, node_modules: Path = NODE_MODULES) -> Artifact:
-    """The compiled contract ``name`` (a key of `CONTRACTS`); read once, then cached.
+    """The compiled contract ``name`` (a key of `CONTRACTS` or `OWN_CONTRACTS`); read once.
 
     Raises:
-        KeyError: ``name`` is not one of `CONTRACTS`.
-        DevnetNotInstalled: its npm package is not installed.
+        KeyError: ``name`` is not one of `CONTRACTS` or `OWN_CONTRACTS`.
+        DevnetNotInstalled: its npm package is not installed, or ours not compiled.
     """
     return _load(name, node_modules)
 
 
 @functools.cache
 def _load(name: str, node_modules: Path) -> Artifact:
-    path = node_modules / CONTRACTS[name]
+    if name in OWN_CONTRACTS:
+        path = node_modules.parent / "build" / OWN_CONTRACTS[name]
+    else:
+        path = node_modules / CONTRACTS[name]
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

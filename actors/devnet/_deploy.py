@@ -4,7 +4,10 @@ Three test tokens, two V2 DEXes and one V3 DEX, each with a pool for every
 pair of tokens, seeded at prices a few per cent apart: one DEX sells what
 another buys cheaper, and within a DEX the three pairs do not agree either
 (a triangle pays). Traders (anvil's unlocked accounts after the deployer)
-get every token and approve every router, ready for `TrafficGenerator`.
+get every token and approve every router, ready for `TrafficGenerator`. The
+bot account (`BOT_ACCOUNT`) gets every token, owns our arbitrage contract
+(``ops/devnet/contracts/Arbitrage.sol``, deployed too) and approves it to
+spend every token.
 
 Every contract address follows from the deployer's nonce, so the whole
 deployment is planned up front as transactions with explicit nonces and gas
@@ -20,11 +23,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from eth_typing import HexAddress, HexStr
+from eth_typing import ChecksumAddress, HexAddress, HexStr
 from web3 import AsyncWeb3
 from web3.types import Nonce
 from web3.utils.address import get_create_address
 
+from actors.devnet._accounts import BOT_ACCOUNT
 from actors.devnet._artifacts import load_artifact
 from actors.devnet._deployment import Deployment, DexDeployment
 from actors.devnet._errors import DevnetError
@@ -69,6 +73,7 @@ _SUPPLY = 10**9 * _UNIT
 _POOL_VALUE = 6_000
 """Each side of a pool is seeded with this much value: 1 000 TKA, 2 000 TKB or 3 000 TKC."""
 _TRADER_FUNDS = 10**6 * _UNIT
+_BOT_FUNDS = 10**5 * _UNIT
 _MAX_UINT = 2**256 - 1
 _DEADLINE = 2**64
 _FULL_RANGE = (-887_220, 887_220)
@@ -86,6 +91,7 @@ _GAS_CREATE = {
     "SwapRouter": 3_400_000,
     "NonfungiblePositionManager": 6_900_000,
     "QuoterV2": 2_300_000,
+    "Arbitrage": 1_200_000,
 }
 _GAS_APPROVE = 60_000
 _GAS_TRANSFER = 70_000
@@ -101,7 +107,9 @@ async def deploy(http_url: str, *, traders: int = 3) -> Deployment:
 
     Works on any anvil (automine, interval mining or none) and on a node
     that already holds other contracts; it sends from ``eth_accounts``: the
-    first deploys, the next ``traders`` trade. About 70 transactions, well
+    first deploys, the next ``traders`` trade. `BOT_ACCOUNT` is funded, owns
+    the arbitrage contract and approves it for every token (its only
+    transactions here: start its nonce manager after the deployment). About 70 transactions, well
     under a second on anvil. Automine is off while they go out (blocks are
     mined with ``evm_mine``) and on again after.
 
@@ -178,6 +186,8 @@ class _Contracts:
     """V2 DEX name -> (factory, router)."""
     v3: dict[str, str]
     """V3 contract role -> address."""
+    bot: str
+    arbitrage: str
 
 
 class _Deployer:
@@ -211,17 +221,13 @@ class _Deployer:
             ],
         )
         self.block_gas_limit = int(latest["gasLimit"], 16)
-        if len(accounts) < 1 + self.trader_count:
-            raise DevnetError(
-                f"the node has {len(accounts)} unlocked accounts; "
-                f"the deployer and {self.trader_count} traders need {1 + self.trader_count}"
-            )
-        addresses = [AsyncWeb3.to_checksum_address(a) for a in accounts[: 1 + self.trader_count]]
+        addresses, bot = self._accounts(accounts)
         nonces = await rpc_batch(
-            self.w3, [("eth_getTransactionCount", [a, "pending"]) for a in addresses]
+            self.w3, [("eth_getTransactionCount", [a, "pending"]) for a in [*addresses, bot]]
         )
         deployer = _Sender(addresses[0], int(nonces[0], 16))
-        traders = [_Sender(a, int(n, 16)) for a, n in zip(addresses[1:], nonces[1:], strict=True)]
+        traders = [_Sender(a, int(n, 16)) for a, n in zip(addresses[1:], nonces[1:-1], strict=True)]
+        bot_sender = _Sender(bot, int(nonces[-1], 16))
 
         weth = self.create(deployer, "WETH9", "WETH9")
         tokens = [
@@ -229,6 +235,7 @@ class _Deployer:
         ]
         v2 = {name: self._deploy_v2_contracts(deployer, name, weth) for name in V2_DEXES}
         v3 = self._deploy_v3_contracts(deployer, weth)
+        arbitrage = self.create(deployer, "Arbitrage", "arbitrage contract", bot)
         spenders = [router for _, router in v2.values()] + [v3["position_manager"]]
         for token in tokens:
             for spender in spenders:
@@ -239,11 +246,12 @@ class _Deployer:
         for name, (_, router) in v2.items():
             self._seed_v2(deployer, name, router, tokens)
         self._seed_v3(deployer, v3["position_manager"], tokens)
-        for trader in traders:
+        funds = [(trader.address, _TRADER_FUNDS) for trader in traders] + [(bot, _BOT_FUNDS)]
+        for account, amount in funds:
             for token in tokens:
                 deployer.call(
-                    "fund trader", self.contract("ERC20", token), "transfer", trader.address,
-                    _TRADER_FUNDS, gas=_GAS_TRANSFER,
+                    "fund trader or bot", self.contract("ERC20", token), "transfer", account,
+                    amount, gas=_GAS_TRANSFER,
                 )  # fmt: skip
         await self._execute([deployer])
 
@@ -255,10 +263,28 @@ class _Deployer:
                         "trader approves", self.contract("ERC20", token), "approve", router,
                         _MAX_UINT, gas=_GAS_APPROVE,
                     )  # fmt: skip
-        await self._execute(traders)
+        for token in tokens:
+            bot_sender.call(
+                "bot approves the arbitrage contract", self.contract("ERC20", token), "approve",
+                arbitrage, _MAX_UINT, gas=_GAS_APPROVE,
+            )  # fmt: skip
+        await self._execute([*traders, bot_sender])
 
-        planned = _Contracts(weth=weth, tokens=tokens, v2=v2, v3=v3)
+        planned = _Contracts(weth=weth, tokens=tokens, v2=v2, v3=v3, bot=bot, arbitrage=arbitrage)
         return await self._record(int(chain_id, 16), deployer, traders, planned)
+
+    def _accounts(self, accounts: list[str]) -> tuple[list[ChecksumAddress], ChecksumAddress]:
+        """The deployer and the traders, then the bot, checksummed."""
+        if len(accounts) < 1 + self.trader_count:
+            raise DevnetError(
+                f"the node has {len(accounts)} unlocked accounts; "
+                f"the deployer and {self.trader_count} traders need {1 + self.trader_count}"
+            )
+        addresses = [AsyncWeb3.to_checksum_address(a) for a in accounts[: 1 + self.trader_count]]
+        bot = AsyncWeb3.to_checksum_address(BOT_ACCOUNT)
+        if bot in addresses:
+            raise DevnetError(f"the bot account {bot} cannot be the deployer or a trader")
+        return addresses, bot
 
     def _deploy_v2_contracts(self, deployer: _Sender, name: str, weth: str) -> tuple[str, str]:
         factory = self.create(deployer, "UniswapV2Factory", f"{name} factory", deployer.address)
@@ -389,6 +415,8 @@ class _Deployer:
             block=block,
             deployer=deployer.address,
             traders=[trader.address for trader in traders],
+            bot=planned.bot,
+            arbitrage=planned.arbitrage,
             weth=planned.weth,
             tokens=[
                 Token(address=address, symbol=symbol, decimals=18)

@@ -35,7 +35,9 @@ class Deployment(msgspec.Struct, frozen=True, kw_only=True):
 
     Addresses are checksummed hex strings. ``traders`` are funded, unlocked
     anvil accounts that hold every token and have approved every router;
-    ``block`` is the block number when the deployment was complete.
+    ``bot`` is the funded account that owns ``arbitrage``, our arbitrage
+    contract (both empty in records written before it existed); ``block`` is
+    the block number when the deployment was complete.
     """
 
     chain_id: int
@@ -47,6 +49,8 @@ class Deployment(msgspec.Struct, frozen=True, kw_only=True):
     weth: str
     tokens: list[Token]
     dexes: list[DexDeployment]
+    bot: str = ""
+    arbitrage: str = ""
 
     @property
     def pools(self) -> list[Pool]:

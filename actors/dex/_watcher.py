@@ -9,9 +9,10 @@ from actors.dex._apply import apply_event
 from actors.dex._events import decode_event
 from actors.dex._exceptions import MalformedLog, ReorgTooDeep
 from actors.dex._journal import DEFAULT_JOURNAL_DEPTH, StateJournal
-from messages.chain import PoolLogs, Reorg, Rpc, WatchAddresses
+from messages.bank import Checkpoint, LoadCheckpoint, PoolRecord, RecordPoolStates
+from messages.chain import PoolLogs, Reorg, ReplayLogs, Rpc, WatchAddresses
 from messages.market import GetPools, Pool, PoolSnapshot, PoolState, PoolUpdated, V2State, V3State
-from runtime import Actor, ChainError
+from runtime import Actor, ArbiterError, ChainError
 
 if TYPE_CHECKING:
     from runtime import ActorRef
@@ -46,6 +47,11 @@ class WatcherSettings:
         pairs: token pairs whose pool the factory is asked for (V3: at ``fee``).
         fee: the V3 fee tier of the pools of ``pairs``, in hundredths of a bip.
         journal_depth: blocks of changes kept to undo a reorg.
+        bank_path: the memory bank, asked at start for the pools' states at
+            its checkpoint (none there: they are read from the chain).
+        complete_every: every this many blocks the record sent to the bank
+            holds every pool, not only those the block changed, so that a
+            lost record costs the bank at most this many blocks of checkpoints.
     """
 
     dex: str
@@ -57,6 +63,8 @@ class WatcherSettings:
     pairs: tuple[tuple[str, str], ...] = ()
     fee: int = 3000
     journal_depth: int = DEFAULT_JOURNAL_DEPTH
+    bank_path: str = "/app/bank"
+    complete_every: int = 64
 
 
 class PoolWatcher(Actor):
@@ -69,6 +77,12 @@ class PoolWatcher(Actor):
     state again rather than guess. A `Reorg` is undone from a per-block
     journal, or by reading the state at the ancestor when it goes deeper than
     the journal. A log that does not parse is counted and its pool re-read.
+
+    Every processed block is recorded in the bank (`RecordPoolStates`, with
+    the pools it changed; with every pool after a read from the chain). A
+    watcher that starts where the bank has a checkpoint takes its pools and
+    their states from it, and the blocks since from the chain client
+    (`ReplayLogs`), instead of reading every pool again.
     """
 
     def __init__(self, settings: WatcherSettings) -> None:
@@ -80,6 +94,8 @@ class PoolWatcher(Actor):
         self.journal: StateJournal[PoolState] = StateJournal(settings.journal_depth)
         self.malformed_total = 0
         self.rereads_total = 0
+        self.restored_from: int | None = None
+        self._complete_due = False  # the next record must hold every pool
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -87,11 +103,23 @@ class PoolWatcher(Actor):
         events = self.context.system.events
         events.subscribe(PoolLogs, self.context.self_ref)
         events.subscribe(Reorg, self.context.self_ref)
-        for address in [*self.settings.pools, *await self._discover()]:
-            self.pools[address.lower()] = await self._describe(address.lower())
+        addresses = {a.lower() for a in [*self.settings.pools, *await self._discover()]}
+        checkpoint = await self._checkpoint()
+        restored = self._restorable(checkpoint, addresses)
+        for address in sorted(addresses):
+            self.pools[address] = restored.get(address) or await self._describe(address)
         base = await self._chain().ask(
             WatchAddresses(owner=self.context.path, addresses=list(self.pools))
         )
+        if checkpoint is not None and restored and await self._restore(checkpoint):
+            self.log.info(
+                "watching",
+                dex=self.settings.dex,
+                pools=len(self.pools),
+                block=self.block,
+                restored_from=self.restored_from,
+            )
+            return
         if base is not None:
             await self._read_all(base)
         self.log.info("watching", dex=self.settings.dex, pools=len(self.pools), block=base)
@@ -118,6 +146,7 @@ class PoolWatcher(Actor):
         self.block = number
         for address, state in changed.items():
             self._publish(address, state, number, message.block_hash, message.received_ns)
+        self._record(number, message.block_hash, changed)
 
     def _apply(self, message: PoolLogs) -> tuple[dict[str, PoolState], set[str]]:
         """Apply a block's logs; return the changed pools' new states and the pools to re-read."""
@@ -157,16 +186,101 @@ class PoolWatcher(Actor):
         try:
             restored = self.journal.rollback_to(message.ancestor_number)
         except ReorgTooDeep:
-            await self._read_all(message.ancestor_number)
+            await self._read_all(message.ancestor_number, rewound=True)
             restored = dict(self.states)
         else:
             for address, state in restored.items():
                 if state is not None:
                     self.states[address] = state
             self.block = message.ancestor_number
+            self._record(
+                message.ancestor_number,
+                message.ancestor_hash,
+                {address: state for address, state in restored.items() if state is not None},
+                rewound=True,
+            )
         for address, state in restored.items():
             if state is not None:
                 self._publish(address, state, message.ancestor_number, message.ancestor_hash, 0)
+
+    # -- the bank -------------------------------------------------------------------
+
+    async def _checkpoint(self) -> Checkpoint | None:
+        """The bank's checkpoint of this DEX: its newest block on the recorded branch."""
+        bank = self.context.system.lookup(self.settings.bank_path)
+        if bank is None:
+            return None
+        try:
+            checkpoint: Checkpoint | None = await bank.ask(
+                LoadCheckpoint(chain=self.settings.chain, dex=self.settings.dex), timeout=30
+            )
+        except ArbiterError as exc:
+            self.log.warning("checkpoint_unavailable", dex=self.settings.dex, error=str(exc))
+            return None
+        if checkpoint is None or self.settings.dex not in checkpoint.dexes:
+            return None
+        return checkpoint
+
+    def _restorable(self, checkpoint: Checkpoint | None, addresses: set[str]) -> dict[str, Pool]:
+        """The checkpoint's pools, if they are exactly the pools configured now (else none)."""
+        if checkpoint is None:
+            return {}
+        mine = {
+            entry.pool.address: entry.pool
+            for entry in checkpoint.pools
+            if entry.pool.dex == self.settings.dex and entry.pool.kind == self.settings.kind
+        }
+        return mine if set(mine) == addresses else {}
+
+    async def _restore(self, checkpoint: Checkpoint) -> bool:
+        """Take the pools' states at the checkpoint, then apply the blocks the chain went past.
+
+        Returns:
+            False when the chain client cannot replay from the checkpoint
+            block (it is not on its processed chain): read the chain instead.
+        """
+        replay: list[PoolLogs] | None = await self._chain().ask(
+            ReplayLogs(
+                addresses=list(self.pools),
+                after_number=checkpoint.block_number,
+                after_hash=checkpoint.block_hash,
+            ),
+            timeout=30,
+        )
+        if replay is None:
+            self.log.info("checkpoint_not_replayable", dex=self.settings.dex)
+            return False
+        for entry in checkpoint.pools:
+            if entry.pool.address in self.pools:
+                self.states[entry.pool.address] = entry.state
+        self.block = self.restored_from = checkpoint.block_number
+        self.journal.reset(checkpoint.block_number)
+        for logs in replay:
+            await self.on_pool_logs(logs)
+        return True
+
+    def _record(
+        self, number: int, block_hash: str, changed: dict[str, PoolState], *, rewound: bool = False
+    ) -> None:
+        """Tell the bank the pools after block ``number``: those it changed, or every one."""
+        every = self.settings.complete_every
+        complete = self._complete_due or (every > 0 and number % every == 0)
+        self._complete_due = False
+        states = self.states if complete else changed
+        self.context.system.events.publish(
+            RecordPoolStates(
+                chain=self.settings.chain,
+                dex=self.settings.dex,
+                block_number=number,
+                block_hash=block_hash,
+                states=[
+                    PoolRecord(pool=self.pools[address], state=state)
+                    for address, state in states.items()
+                ],
+                complete=complete,
+                rewound=rewound,
+            )
+        )
 
     def on_get_pools(self, message: GetPools) -> list[PoolSnapshot]:
         return [
@@ -182,7 +296,9 @@ class PoolWatcher(Actor):
             raise ChainError(f"no chain client at {self.settings.chain_path}")
         return chain
 
-    async def _call(self, address: str, selector: str, block: str = "latest") -> bytes:
+    async def _call(
+        self, address: str, selector: str, block: str | dict[str, str] = "latest"
+    ) -> bytes:
         result = await self._chain().ask(
             Rpc(method="eth_call", params=[{"to": address, "data": selector}, block]), timeout=30
         )
@@ -225,7 +341,7 @@ class PoolWatcher(Actor):
             tick_spacing=spacing,
         )
 
-    async def _read_state(self, address: str, block: str) -> PoolState:
+    async def _read_state(self, address: str, block: str | dict[str, str]) -> PoolState:
         if self.settings.kind == "uniswap_v2":
             reserves = await self._call(address, _GET_RESERVES, block)
             return V2State(reserve0=_word(reserves, 0), reserve1=_word(reserves, 1))
@@ -237,13 +353,26 @@ class PoolWatcher(Actor):
             liquidity=_word(liquidity, 0),
         )
 
-    async def _read_all(self, block: int) -> None:
-        """Every pool's state at the end of ``block``; the journal restarts there."""
+    async def _read_all(self, block: int, *, rewound: bool = False) -> None:
+        """Every pool's state at the end of ``block``; the journal restarts there.
+
+        Read at the block's hash, so that every pool is read at the same
+        block even if the node reorgs meanwhile, and recorded whole in the
+        bank at once (``rewound``: after a reorg to ``block``).
+        """
+        header = await self._chain().ask(
+            Rpc(method="eth_getBlockByNumber", params=[hex(block), False]), timeout=30
+        )
+        if not isinstance(header, dict) or not isinstance(header.get("hash"), str):
+            raise ChainError(f"the node has no block {block}: {header!r}")
+        block_hash: str = header["hash"]
         for address in self.pools:
-            self.states[address] = await self._read_state(address, hex(block))
+            self.states[address] = await self._read_state(address, {"blockHash": block_hash})
         self.block = block
         self.journal.reset(block)
         self.rereads_total += 1
+        self._complete_due = True
+        self._record(block, block_hash, {}, rewound=rewound)
 
     def _publish(
         self, address: str, state: PoolState, block: int, block_hash: str, received_ns: int

@@ -406,6 +406,10 @@ class NonceBook:
                 actions.append(Due(Action.REBROADCAST, nonce))
         return actions
 
+    def knows(self, tx_hash: str) -> bool:
+        """Whether ``tx_hash`` is one of ours: in flight, or among the records kept."""
+        return tx_hash in self._records
+
     def latest(self, nonce: int) -> SentTx | None:
         """The newest attempt at an in-flight ``nonce``."""
         slot = self._in_flight.get(nonce)

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from actors.chain import RpcError
+from actors.nonce._adopt import adoptable, ours, pooled
 from actors.nonce._book import Action, Due, NonceBook
 from actors.nonce._fees import StuckPolicy, bumped_fees, market_fees
 from actors.nonce._refusals import Refusal, classify
+from messages.bank import BankHealth, Checkpoint, GetBankHealth, LoadCheckpoint, QueryTxs
 from messages.chain import NewHead, Reorg, Rpc
 from messages.tx import (
     GetAccount,
@@ -39,7 +41,9 @@ __all__ = ["NonceManager", "NonceSettings"]
 
 # A submit whose nonce the node says is taken is retried on a fresh nonce this often.
 _NONCE_RETRIES = 3
-_RECEIPT_BATCH = 64
+_RPC_BATCH = 64
+# The bank's newest transaction records read at start, for the highest nonce it knows.
+_NEWEST_RECORDS = 1000
 
 # Constructing a Struct checks no constraint: a request is checked by a round trip.
 _encode = msgspec.json.Encoder().encode
@@ -59,8 +63,16 @@ class NonceSettings:
         policy: when a transaction is stuck and what is done about it.
         rpc_timeout: seconds a call to the chain client or the signer may take.
         read_txpool: ask the node's ``txpool_content`` at start for our pooled
-            nonces, so none lost in a crash is reused (geth, erigon, anvil
-            answer; a node that does not is asked once per start).
+            transactions: their nonces are not reused, and those we have no
+            record of (sent just before a crash) are adopted and followed
+            (geth, erigon, anvil answer; a node that does not is asked once
+            per start).
+        bank_path: where the bank lives (``/app/bank``); empty for none. At
+            the first start in a process the account's transactions in
+            flight are restored from it (`LoadCheckpoint`), and the chain is
+            searched for transactions of ours it never heard of.
+        restore_scan_blocks: that search goes back at most this many blocks
+            from the head.
     """
 
     account: str
@@ -71,6 +83,8 @@ class NonceSettings:
     policy: StuckPolicy = field(default_factory=StuckPolicy)
     rpc_timeout: float = 10.0
     read_txpool: bool = True
+    bank_path: str = ""
+    restore_scan_blocks: int = 1024
 
 
 class _Check(msgspec.Struct, frozen=True):
@@ -94,6 +108,18 @@ class NonceManager(Actor):
     again, then replaced at bumped fees, then cancelled. A `Reorg` puts what
     was mined in orphaned blocks back in flight; it is sent again and followed
     to its new fate. Checks coalesce: a burst of heads costs one check.
+
+    The bank hears of every record change (it subscribes to `TxUpdated`),
+    and of a transaction before the node does. After a restart of the
+    process -- a kill -9 included -- the first start restores what was in
+    flight from the bank, then adopts what the node holds that the bank
+    missed (see `actors.nonce._adopt`): in the pool, or mined. The bank takes
+    writes in the order they are published, and a record is published before
+    its transaction is sent, so a record lost in a crash is newer than every
+    record kept: its transaction has a nonce above the highest the bank
+    knows, or replaced one in flight. So the mined ones are those nonces the
+    chain has consumed, and the in-flight nonces consumed by none of their
+    known attempts; they are looked for from the head back.
 
     Args:
         settings: the account, the chain, where the signer and the chain client are.
@@ -128,13 +154,20 @@ class NonceManager(Actor):
             raise ConfigError(
                 f"the signer's key is for {address}, not for the account {self.book.account}"
             )
+        first = self.book.next_nonce is None
+        highest = await self._restore() if first and self.settings.bank_path else None
         latest = await self._rpc("eth_getBlockByNumber", "latest", False)  # noqa: FBT003 - JSON-RPC params
         head = int(latest["number"], 16)
         self.base_fee = _int_or_none(latest.get("baseFeePerGas"))
         pending = await self._nonce_count("pending")
         mined = await self._nonce_count(hex(head))
-        pooled = await self._pooled_nonces() if self.settings.read_txpool else set()
-        self.book.start(pending=pending, mined=mined, head=head, pooled=pooled)
+        pool = await self._pool() if self.settings.read_txpool else []
+        if first:
+            self.book.head = head  # what adopted transactions' age counts from
+            lost = await self._lost(highest, mined, head) if self.settings.bank_path else []
+            await self._adopt([*lost, *pool])
+        nonces = {int(tx["nonce"], 16) for tx in pool}
+        self.book.start(pending=pending, mined=mined, head=head, pooled=nonces)
         self.log.info(
             "nonce_manager_started",
             account=self.book.account,
@@ -378,19 +411,94 @@ class NonceManager(Actor):
             Rpc(method=method, params=list(params)), timeout=self.settings.rpc_timeout
         )
 
-    async def _pooled_nonces(self) -> set[int]:
-        """Nonces of the account's transactions in the node's pool (none if it will not say)."""
+    async def _pool(self) -> list[dict[str, Any]]:
+        """The account's transactions in the node's pool (none if it will not say)."""
         try:
             content = await self._rpc("txpool_content")
         except ChainError as exc:
             self.log.info("txpool_unavailable", error=str(exc))
-            return set()
-        nonces: set[int] = set()
-        for section in ("pending", "queued"):
-            for address, txs in (content.get(section) or {}).items():
-                if address.lower() == self.book.account:
-                    nonces.update(int(nonce) for nonce in txs)
-        return nonces
+            return []
+        return pooled(content, self.book.account)
+
+    # -- restoring after a restart of the process -------------------------------
+
+    async def _restore(self) -> int | None:
+        """Take back the account's in-flight transactions from the bank.
+
+        Returns:
+            The highest nonce of the account that the bank knows (None: it
+            knows none, or has no readable database, which is logged: the
+            chain and the pool are then all there is to go by).
+        """
+        bank = self._lookup(self.settings.bank_path)
+        timeout = self.settings.rpc_timeout
+        health: BankHealth = await bank.ask(GetBankHealth(), timeout=timeout)
+        if health.state == "unavailable":
+            self.log.warning("nonce_restore_without_bank", error=health.error)
+            return None
+        checkpoint: Checkpoint | None = await bank.ask(
+            LoadCheckpoint(self.settings.chain), timeout=timeout
+        )
+        records: list[TxRecord] = await bank.ask(QueryTxs(limit=_NEWEST_RECORDS), timeout=timeout)
+        account = self.book.account
+        entries = [] if checkpoint is None else checkpoint.in_flight
+        mine = [entry for entry in entries if entry.account.lower() == account]
+        self.book.restore(mine)
+        nonces = [r.nonce for r in records if r.account == account] + [e.nonce for e in mine]
+        highest = max(nonces, default=None)
+        self.log.info("nonce_restored", account=account, in_flight=len(mine), highest=highest)
+        return highest
+
+    async def _lost(self, highest: int | None, mined: int, head: int) -> list[dict[str, Any]]:
+        """Our mined transactions the bank does not know, looked for from ``head`` back.
+
+        Those at the nonces above ``highest`` that the chain has consumed
+        (``mined`` of them), and at in-flight nonces that none of their known
+        attempts consumed; at most ``restore_scan_blocks`` blocks back.
+        """
+        wanted = set() if highest is None else set(range(highest + 1, mined))
+        consumed = self.book.consumed(mined)
+        if consumed:
+            receipts = await self._receipts([h for _, hashes in consumed for h in hashes])
+            wanted |= {n for n, hashes in consumed if all(receipts[h] is None for h in hashes)}
+        found: list[dict[str, Any]] = []
+        bottom = max(head - self.settings.restore_scan_blocks + 1, 0)
+        top = head
+        while wanted and top >= bottom:
+            numbers = range(top, max(top - _RPC_BATCH, bottom - 1), -1)
+            blocks = await self._ask_many(
+                [Rpc(method="eth_getBlockByNumber", params=[hex(n), True]) for n in numbers]
+            )
+            txs = [tx for block in blocks if block is not None for tx in block["transactions"]]
+            for tx in ours(txs, self.book.account):
+                nonce = int(tx["nonce"], 16)
+                if nonce in wanted:
+                    wanted.discard(nonce)
+                    found.append(tx)
+            top = numbers[-1] - 1
+        if wanted:
+            self.log.warning("txs_not_found", nonces=sorted(wanted), blocks=head - bottom + 1)
+        return sorted(found, key=lambda tx: int(tx["nonce"], 16))
+
+    async def _adopt(self, txs: list[dict[str, Any]]) -> None:
+        """Follow each of ``txs`` that we have no record of, once signing it gives it back."""
+        for tx in txs:
+            tx_hash = str(tx["hash"]).lower()
+            if self.book.knows(tx_hash):
+                continue
+            nonce = int(tx["nonce"], 16)
+            fields = adoptable(tx, self.settings.chain_id)
+            signed = None if fields is None else await self._sign(nonce, *fields)
+            if fields is None or signed is None or signed.hash != tx_hash:
+                self.log.warning("tx_not_adopted", nonce=nonce, hash=tx_hash)
+                continue
+            request, fees = fields
+            self._publish(
+                self.book.sent(
+                    nonce, request, "submit", signed_hash=signed.hash, raw=signed.raw, fees=fees
+                )
+            )
+            self.log.info("tx_adopted", nonce=nonce, hash=tx_hash, block=tx.get("blockNumber"))
 
     async def _nonce_count(self, block: str) -> int:
         return int(await self._rpc("eth_getTransactionCount", self.book.account, block), 16)
@@ -400,22 +508,24 @@ class NonceManager(Actor):
 
         Batches keep the asks within the chain client's mailbox.
         """
+        answers = await self._ask_many(
+            [Rpc(method="eth_getTransactionReceipt", params=[h]) for h in hashes]
+        )
+        return dict(zip(hashes, answers, strict=True))
+
+    async def _ask_many(self, calls: list[Rpc]) -> list[Any]:
+        """The answers to ``calls``, a batch at a time (so they fit the client's mailbox)."""
         chain = self._chain
         if chain is None:
             raise ChainError("the nonce manager has not started")
         timeout = self.settings.rpc_timeout
-        receipts: dict[str, dict[str, Any] | None] = {}
-        for start in range(0, len(hashes), _RECEIPT_BATCH):
-            batch = hashes[start : start + _RECEIPT_BATCH]
+        answers: list[Any] = []
+        for start in range(0, len(calls), _RPC_BATCH):
             # Asks are futures, not coroutines: gathering them starts no task.
-            answers = await asyncio.gather(
-                *(
-                    chain.ask(Rpc(method="eth_getTransactionReceipt", params=[h]), timeout)
-                    for h in batch
-                )
+            answers += await asyncio.gather(
+                *(chain.ask(call, timeout) for call in calls[start : start + _RPC_BATCH])
             )
-            receipts.update(zip(batch, answers, strict=True))
-        return receipts
+        return answers
 
     def _lookup(self, path: str) -> ActorRef:
         ref = self.context.system.lookup(path)

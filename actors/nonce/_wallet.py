@@ -42,6 +42,16 @@ class Wallet(Actor):
     fail); they are restarted with backoff for as long as it takes, like the
     chain client itself, and their books carry over.
 
+    How to send a transaction (an executor, say): in the app the wallet is
+    ``/app/wallet`` and an account's manager ``/app/wallet/<account>`` (the
+    address in lowercase hex). Look it up once (``system.lookup(path)``) and
+    ask it ``Submit(TxRequest(...))``: the reply is the hash once the node
+    has the transaction, or a `TxRefused` value (nothing sent). The helper
+    ``actors.nonce.submit(manager, request)`` does the ask and raises
+    `InvalidTxRequest` / `TxRejected` for a refusal. Follow the transaction
+    through `TxUpdated` on ``system.events`` (or ask ``GetTxs``). Submits
+    from any number of actors at once get strictly sequential nonces.
+
     Args:
         settings: the key and the accounts.
         books: each account's `NonceBook` (lowercase address -> book), made

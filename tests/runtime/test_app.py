@@ -24,7 +24,7 @@ class AlwaysFails(Actor):
 
 def test_without_a_chain_the_app_runs_the_monitors_and_the_dashboard(tmp_path: Path) -> None:
     names = [spec.name for spec in app_children(Config(), tmp_path)]
-    assert names == ["monitor", "health", "dashboard"]
+    assert names == ["monitor", "health", "bank", "dashboard"]
 
 
 def test_with_a_chain_and_dexes_the_app_runs_a_client_and_a_watcher_per_dex(
@@ -38,7 +38,7 @@ def test_with_a_chain_and_dexes_the_app_runs_a_client_and_a_watcher_per_dex(
         ],
     )
     names = [spec.name for spec in app_children(config, tmp_path)]
-    assert names == ["monitor", "health", "chain", "dex", "dashboard"]
+    assert names == ["monitor", "health", "bank", "chain", "dex", "dashboard"]
 
 
 async def test_a_root_escalation_ends_serve_with_exit_code_one_given_a_fake_failing_app(

@@ -153,7 +153,33 @@ def test_recording_a_block_again_forgets_the_blocks_above_it(store: Store) -> No
     ]
 
 
+def test_recording_the_same_block_again_keeps_the_blocks_above_it(store: Store) -> None:
+    chain_of(store, 5)
+    commit(store, block(3))  # a replay after a restore from block 2
+    assert [b.number for b in store.blocks(CHAIN, 10)] == [5, 4, 3, 2, 1]
+
+
 # -- checkpoints ------------------------------------------------------------------------
+
+
+def test_a_dexs_own_checkpoint_is_its_newest_block_on_the_branch_with_its_pools_only(
+    store: Store,
+) -> None:
+    chain_of(store, 6)
+    commit(
+        store,
+        states(3, {"0xp1": 103}, complete=True),
+        states(4, {"0xp1": 104}),
+        states(5, {}),
+        states(2, {"0xq1": 202}, dex="uniswap_v2_b", complete=True),
+    )
+    own = store.checkpoint(CHAIN, dex="uniswap_v2_a")
+    assert own is not None
+    assert (own.block_number, own.dexes, reserves(own)) == (5, ["uniswap_v2_a"], {"0xp1": 104})
+    shared = store.checkpoint(CHAIN)
+    assert shared is not None
+    assert shared.block_number == 2
+    assert store.checkpoint(CHAIN, dex="uniswap_v3") is None
 
 
 def test_there_is_no_checkpoint_before_a_block_is_recorded(store: Store) -> None:

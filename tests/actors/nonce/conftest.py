@@ -117,7 +117,9 @@ async def rpc_batch(node: AnvilNode, calls: list[tuple[str, list[object]]]) -> l
     return [by_id[i]["result"] for i in range(len(calls))]
 
 
-async def start_wallet(node: AnvilNode, system: ActorSystem, book: NonceBook | None = None) -> Rig:
+async def start_wallet(
+    node: AnvilNode, system: ActorSystem, book: NonceBook | None = None, *, bank_path: str = ""
+) -> Rig:
     settings = ChainSettings("devnet", node.ws_url, 31337, rpc_timeout=10.0, poll_interval=0.5)
     await system.spawn(partial(ChainClient, settings, ChainMemory()), name="chain")
     await system.spawn_pykka(Signer, SignerSettings(), name="signer")
@@ -128,6 +130,7 @@ async def start_wallet(node: AnvilNode, system: ActorSystem, book: NonceBook | N
         chain_path="/chain",
         signer_path="/signer",
         policy=POLICY,
+        bank_path=bank_path,
     )
     manager = await system.spawn(
         partial(NonceManager, nonce_settings, book or NonceBook(ACCOUNT)),
