@@ -82,6 +82,12 @@ class Opportunity(msgspec.Struct, frozen=True, kw_only=True):
     ``amount_out`` are in start-token units; ``expected_profit_wei`` is net of
     ``gas_cost_wei``; ``detected_at`` is Unix time in seconds; ``latency_us``
     runs from the head frame's arrival to the opportunity's emission.
+
+    The executor fills the rest as it records a new status, in start-token
+    units before gas: ``simulated_profit`` is what the arbitrage contract
+    answered (``simulated``; on ``executed`` the pre-flight's answer),
+    ``realised_profit`` what the sending account gained by the mined
+    transaction ``tx_hash``.
     """
 
     id: str
@@ -94,6 +100,9 @@ class Opportunity(msgspec.Struct, frozen=True, kw_only=True):
     detected_at: float
     latency_us: int
     status: OpportunityStatus = "new"
+    simulated_profit: int | None = None
+    realised_profit: int | None = None
+    tx_hash: str | None = None
 
 
 class PoolRecord(msgspec.Struct, frozen=True, kw_only=True):

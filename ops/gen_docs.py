@@ -377,8 +377,8 @@ class LogEvent:
 def log_events() -> list[LogEvent]:
     """Every structlog call with a literal event name in ``runtime/`` and ``actors/``.
 
-    Sorted by level (most severe first), then event name; one entry per event,
-    level and place.
+    Sorted by level (most severe first), event name, place and fields, so the
+    order never depends on hashing; one entry per distinct call.
     """
     found: set[LogEvent] = set()
     for package in LOG_SOURCES:
@@ -389,7 +389,7 @@ def log_events() -> list[LogEvent]:
                 event = call.args[0].value  # type: ignore[attr-defined]
                 fields = tuple(k.arg for k in call.keywords if k.arg is not None)
                 found.add(LogEvent(event, level, fields, f"{module} ({where})"))
-    return sorted(found, key=lambda e: (_LEVELS.index(e.level), e.event, e.where))
+    return sorted(found, key=lambda e: (_LEVELS.index(e.level), e.event, e.where, e.fields))
 
 
 def _log_calls(tree: ast.Module) -> list[tuple[str, ast.Call]]:

@@ -27,6 +27,7 @@ from actors.devnet import (
     deploy,
 )
 from actors.dex import PoolWatcher, WatcherSettings
+from actors.executor import Executor, ExecutorSettings
 from actors.nonce import NonceBook, NonceSettings, StuckPolicy, Wallet, WalletSettings
 from actors.signer import SignerSettings
 from messages.health import GetDashboardUrl
@@ -96,7 +97,8 @@ def app_children(config: Config, state_dir: Path) -> list[ChildSpec]:
     last the dashboard, so that it starts after what it reports on and stops
     first. The wallet (``/app/wallet``: signer and nonce managers) runs when
     ``[nonce]`` names an account, after the chain client it sends through.
-    Analytics and executor join as their issues land.
+    The executor (``/app/executor``) runs with a chain, after the wallet it
+    sends through. Analytics joins as its issue lands.
     """
     runtime = config.runtime
     children = [
@@ -118,10 +120,35 @@ def app_children(config: Config, state_dir: Path) -> list[ChildSpec]:
     if wallet is not None:
         books = {account.account: NonceBook(account.account) for account in wallet.accounts}
         children.append(child_spec(partial(Wallet, wallet, books), name="wallet"))
+    executor = executor_settings(config)
+    if executor is not None:
+        children.append(child_spec(partial(Executor, executor), name="executor"))
     children.append(
         child_spec(partial(Dashboard, dashboard_settings(config, state_dir)), name="dashboard")
     )
     return children
+
+
+def executor_settings(config: Config) -> ExecutorSettings | None:
+    """``/app/executor``'s settings from ``[executor]``; None without a chain.
+
+    Its account is ``[executor] account`` or else the wallet's; it sends
+    through that account's nonce manager, ``/app/wallet/<account>``.
+    """
+    executor, chain = config.executor, config.chain
+    if chain is None:
+        return None
+    return ExecutorSettings(
+        chain=chain.name,
+        chain_path=f"/app/chain/{chain.name}",
+        mode=executor.mode or "observe",
+        account=(executor.account or (config.nonce.accounts or [""])[0]).lower(),
+        contract=executor.contract,
+        max_age_blocks=executor.max_age_blocks,
+        min_profit=executor.min_profit,
+        v2_fee=executor.v2_fee,
+        rpc_timeout=executor.rpc_timeout,
+    )
 
 
 def wallet_settings(config: Config) -> WalletSettings | None:
@@ -282,6 +309,13 @@ async def _start_devnet(
         dex=devnet.dex,
         signer=SignerConfig(key_env=_DEVNET_KEY_ENV),
         nonce=msgspec.structs.replace(config.nonce, accounts=[BOT_ACCOUNT]),
+        # Live by default on the devnet: the bot owns the deployed arbitrage contract.
+        executor=msgspec.structs.replace(
+            config.executor,
+            mode=config.executor.mode or "live",
+            account=BOT_ACCOUNT,
+            contract=deployment.arbitrage,
+        ),
     )
     traffic = child_spec(
         partial(TrafficGenerator, deployment), name="traffic", mailbox=TRAFFIC_MAILBOX

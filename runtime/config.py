@@ -27,6 +27,7 @@ __all__ = [
     "Config",
     "DashboardConfig",
     "DexConfig",
+    "ExecutorConfig",
     "NonceConfig",
     "RuntimeConfig",
     "SignerConfig",
@@ -142,6 +143,30 @@ class NonceConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     mailbox_capacity: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 10_000
 
 
+OptionalAddress = Annotated[str, msgspec.Meta(pattern=r"^(0x[0-9a-fA-F]{40})?$")]
+
+
+class ExecutorConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[executor]``: what is done with each arbitrage opportunity.
+
+    ``mode``: ``observe`` records it; ``simulate`` also runs it through the
+    arbitrage contract with ``eth_call`` at its block; ``live`` sends it as
+    one transaction through the contract. Unset: ``observe``, or ``live`` on
+    ``arbiter run --devnet`` (with the devnet's bot account and contract).
+    ``account`` sends (``live``) and owns the contract; empty means the
+    account of ``[nonce]``. ``simulate`` needs the account and ``contract``,
+    ``live`` also the account's nonce manager (``[nonce] accounts``).
+    """
+
+    mode: Literal["", "observe", "simulate", "live"] = ""
+    account: OptionalAddress = ""
+    contract: OptionalAddress = ""
+    max_age_blocks: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 2
+    min_profit: Annotated[int, msgspec.Meta(ge=0)] = 1
+    v2_fee: Annotated[int, msgspec.Meta(ge=0, lt=1_000_000)] = 3000
+    rpc_timeout: Seconds = 10.0
+
+
 class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """The whole configuration; sections are added as the actors that read them land."""
 
@@ -152,6 +177,7 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     bank: BankConfig = msgspec.field(default_factory=BankConfig)
     signer: SignerConfig = msgspec.field(default_factory=SignerConfig)
     nonce: NonceConfig = msgspec.field(default_factory=NonceConfig)
+    executor: ExecutorConfig = msgspec.field(default_factory=ExecutorConfig)
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
@@ -183,6 +209,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         raise ConfigError(f"{where}: {_explain(exc, raw, overridden)}") from exc
     _check_consistent(config, where)
     _check_wallet(config, where, environ)
+    _check_executor(config, where)
     return config
 
 
@@ -247,6 +274,26 @@ def _check_key_source(signer: SignerConfig, where: str, environ: Mapping[str, st
         raise ConfigError(
             f"{where}: nonce.accounts: no key to sign with: set ${signer.key_env} "
             "(the hex private key) or signer.keystore"
+        )
+
+
+def _check_executor(config: Config, where: str) -> None:
+    """``simulate`` needs an account and the contract; ``live`` the account's nonce manager too."""
+    executor = config.executor
+    if executor.mode in {"", "observe"}:
+        return
+    if config.chain is None:
+        raise ConfigError(f"{where}: executor.mode = {executor.mode!r}: needs a [chain] section")
+    account = (executor.account or (config.nonce.accounts or [""])[0]).lower()
+    if not account or not executor.contract:
+        raise ConfigError(
+            f"{where}: executor.mode = {executor.mode!r}: needs executor.contract and an "
+            "account (executor.account or nonce.accounts)"
+        )
+    if executor.mode == "live" and account not in [a.lower() for a in config.nonce.accounts]:
+        raise ConfigError(
+            f"{where}: executor.mode = 'live': the account {account} sends through its nonce "
+            "manager: add it to nonce.accounts"
         )
 
 

@@ -200,8 +200,9 @@ class Api:
 
     async def readyz(self, request: web.Request) -> web.Response:
         chains = await self.collector.chains(self.settings.ask_timeout)
+        bank = await self.collector.bank_health(self.settings.ask_timeout)
         reasons = readiness(
-            self.system.running, walk(self.system), chains, self.settings.max_lag_blocks
+            self.system.running, walk(self.system), chains, self.settings.max_lag_blocks, bank
         )
         if reasons:
             return _json({"status": "not_ready", "reasons": reasons}, status=503)

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from actors.dashboard._views import find_cell, records
-from messages.bank import ActivityTotals, QueryOpportunities, QueryTotals, QueryTxs
+from messages.bank import (
+    ActivityTotals,
+    BankHealth,
+    GetBankHealth,
+    QueryOpportunities,
+    QueryTotals,
+    QueryTxs,
+)
 from messages.chain import ChainStatus, GetChainStatus
 from messages.health import GetLoopStats, LoopStats
 from messages.market import GetPools, PoolSnapshot
@@ -79,6 +86,11 @@ class Collector:
         """Opportunities and transactions counted by the bank; zeros without a bank."""
         answer = await self._ask_bank(QueryTotals(), timeout)
         return answer if isinstance(answer, ActivityTotals) else ActivityTotals()
+
+    async def bank_health(self, timeout: float) -> BankHealth | None:
+        """The bank's health (a database it cannot write or open), None without an answer."""
+        answer = await self._ask_bank(GetBankHealth(), timeout)
+        return answer if isinstance(answer, BankHealth) else None
 
     async def loop_stats(self, timeout: float) -> LoopStats | None:
         """The loop monitor's lag figures, None without a monitor."""

@@ -126,7 +126,8 @@ class Dashboard(Actor):
         timeout = min(self.settings.ask_timeout, self.settings.push_interval)
         chains = await collector.chains(timeout)
         loop = await collector.loop_stats(timeout)
-        reasons = readiness(system.running, entries, chains, self.settings.max_lag_blocks)
+        bank = await collector.bank_health(timeout)
+        reasons = readiness(system.running, entries, chains, self.settings.max_lag_blocks, bank)
         page: dict[str, Any] = {
             "type": "snapshot",
             "system": system.name,
@@ -141,6 +142,7 @@ class Dashboard(Actor):
             "txs": await collector.txs(_PAGE_ROWS, timeout),
             "process": collector.process(),
             "loop": None if loop is None else msgspec.structs.asdict(loop),
+            "bank": None if bank is None else msgspec.structs.asdict(bank),
             "dead_letters_total": system.dead_letters_total,
             "viewers_dropped_total": self.hub.dropped_total if self.hub else 0,
             "reads_need_token": self.settings.reads_need_token,

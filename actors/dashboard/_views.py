@@ -16,6 +16,7 @@ from runtime import RestartType
 
 if TYPE_CHECKING:
     from actors.dashboard._history import History
+    from messages.bank import BankHealth
     from runtime import ActorSystem
     from runtime._cell import ActorCell
 
@@ -167,7 +168,11 @@ def _is_amount(key: str) -> bool:
 
 
 def readiness(
-    running: bool, entries: list[Entry], chains: list[ChainAnswer], max_lag_blocks: int
+    running: bool,
+    entries: list[Entry],
+    chains: list[ChainAnswer],
+    max_lag_blocks: int,
+    bank: BankHealth | None = None,
 ) -> list[str]:
     """Why the system is not ready: empty when every permanent actor runs and chains are synced.
 
@@ -176,6 +181,7 @@ def readiness(
         entries: the tree (`walk`).
         chains: every chain client's answer.
         max_lag_blocks: most blocks behind that still count as synced.
+        bank: the bank's health; a database it cannot write or open is a reason.
     """
     if not running:
         return ["the actor system is stopping"]
@@ -197,6 +203,8 @@ def readiness(
         for path, answer in chains
         if (reason := _unsynced(path, answer, max_lag_blocks)) is not None
     ]
+    if bank is not None and bank.state != "ok":
+        reasons.append(f"the bank is {bank.state}: {bank.error}")
     return reasons
 
 

@@ -1,4 +1,4 @@
-"""A deployment as an arbiter config file: ``[chain]`` and one ``[[dex]]`` per DEX."""
+"""A deployment as an arbiter config file: ``[chain]``, one ``[[dex]]`` per DEX, ``[executor]``."""
 
 from __future__ import annotations
 
@@ -28,5 +28,14 @@ def arbiter_config(deployment: Deployment, chain: str = "devnet") -> str:
             f'kind = "{dex.kind}"',
             f'factory = "{dex.factory}"',
             f"pools = [{pools}]",
+        ]
+    if deployment.arbitrage:
+        lines += [
+            "",
+            '# The arbitrage contract and the bot account that owns it: mode = "simulate"',
+            '# works as it is; "live" also needs the bot in [nonce] accounts and its key.',
+            "[executor]",
+            f'account = "{deployment.bot}"',
+            f'contract = "{deployment.arbitrage}"',
         ]
     return "\n".join(lines) + "\n"

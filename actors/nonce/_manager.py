@@ -477,7 +477,14 @@ class NonceManager(Actor):
                     found.append(tx)
             top = numbers[-1] - 1
         if wanted:
-            self.log.warning("txs_not_found", nonces=sorted(wanted), blocks=head - bottom + 1)
+            # The account was used elsewhere since, or the crash is older than the search.
+            self.log.warning(
+                "txs_not_found",
+                count=len(wanted),
+                lowest_nonce=min(wanted),
+                highest_nonce=max(wanted),
+                blocks=head - bottom + 1,
+            )
         return sorted(found, key=lambda tx: int(tx["nonce"], 16))
 
     async def _adopt(self, txs: list[dict[str, Any]]) -> None:

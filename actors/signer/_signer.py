@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pykka
 import structlog
+from coincurve import PrivateKey
 from eth_account import Account
-from eth_typing import HexStr
-from eth_utils.address import to_checksum_address
 
+from actors.signer._eip1559 import sign_eip1559
 from actors.signer._keys import SignerSettings, load_key
 from messages.tx import GetAccount, Signed, SignRequest
 from runtime import ActorDead, NoHandler
 from runtime.logs import register_secret
-
-if TYPE_CHECKING:
-    from eth_account.signers.local import LocalAccount
 
 __all__ = ["Signer"]
 
@@ -34,8 +31,9 @@ class Signer(pykka.ThreadingActor):
 
     Messages: `SignRequest` -> `Signed`; `GetAccount` -> the key's address.
     Anything else raises `NoHandler` (a failure: the bridge restarts the actor).
-    With ``coincurve`` installed a signature takes about 0.4 ms; with
-    eth-keys' pure-Python fallback about 4 ms.
+    Signing is libsecp256k1's (coincurve) behind a direct type-2 encoding
+    (`sign_eip1559`): a few times faster than eth-account's
+    ``sign_transaction``, with the same bytes.
     """
 
     def __init__(self, settings: SignerSettings) -> None:
@@ -43,17 +41,17 @@ class Signer(pykka.ThreadingActor):
         self.settings = settings
         self.address: str | None = None
         self.signed_total = 0
-        self._account: LocalAccount | None = None
+        self._key: PrivateKey | None = None
 
     def on_start(self) -> None:
         key = load_key(self.settings, os.environ)
         register_secret(key.hex())
-        self._account = Account.from_key(key)
-        self.address = self._account.address.lower()
+        self._key = PrivateKey(key)
+        self.address = Account.from_key(key).address.lower()
         structlog.get_logger("arbiter.signer").info("signer_ready", address=self.address)
 
     def on_stop(self) -> None:
-        self._account = None
+        self._key = None
 
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, SignRequest):
@@ -63,24 +61,11 @@ class Signer(pykka.ThreadingActor):
         raise NoHandler(f"the signer does not handle {type(message).__name__}")
 
     def _sign(self, request: SignRequest) -> Signed:
-        if self._account is None:
+        if self._key is None:
             raise ActorDead("the signer has stopped: its key is gone")
-        signed = self._account.sign_transaction(
-            {
-                "type": 2,
-                "chainId": request.chain_id,
-                "nonce": request.nonce,
-                "to": to_checksum_address(request.to),
-                "value": request.value,
-                "data": HexStr(request.data),
-                "gas": request.gas,
-                "maxFeePerGas": request.max_fee_per_gas,
-                "maxPriorityFeePerGas": request.max_priority_fee_per_gas,
-                "accessList": (),
-            }
-        )
+        signed = sign_eip1559(self._key, request)
         self.signed_total += 1
-        return Signed(hash=signed.hash.to_0x_hex(), raw=signed.raw_transaction.to_0x_hex())
+        return signed
 
     def __repr__(self) -> str:
         return f"<Signer {self.address or 'without a key'}>"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -122,3 +124,28 @@ def test_the_kernels_trouble_events_are_among_the_log_events() -> None:
     assert ("actor_failed", "error") in events
     assert ("message_rejected", "warning") in events
     assert ("root_escalated", "critical") in events
+
+
+def test_the_references_do_not_depend_on_string_hashing() -> None:
+    generator = str(ROOT / "ops" / "gen_docs.py")
+    script = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('g', {generator!r})\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "sys.modules['g'] = module\n"
+        "spec.loader.exec_module(module)\n"
+        "print(''.join(generate() for generate in module.GENERATED.values()))\n"
+    )
+    outputs = {
+        subprocess.run(  # noqa: S603 - our own interpreter
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1

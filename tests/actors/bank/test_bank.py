@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+import actors.bank._bank
 from actors.bank import BankUnavailable, Retention, Store, write_durably
 from messages.bank import (
     Checkpoint,
@@ -437,44 +439,25 @@ async def fill(running: Running) -> tuple[BankUnavailable, int]:
 # -- the loop ----------------------------------------------------------------------------
 
 
-class LagProbe:
-    """Records how late ``call_later`` callbacks run: the loop's lag."""
+async def test_heavy_writing_commits_in_the_banks_thread_never_on_the_event_loop(
+    settings: BankSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where, not how fast: the loop's lag while writing is `benchmarks/bank.py`'s
+    # to measure (p99 about 1 ms); a timed assertion would flake on a busy machine.
+    threads: set[str] = set()
+    commit = actors.bank._bank._commit  # the one function every commit runs
 
-    def __init__(self, interval: float = 0.002) -> None:
-        self.interval = interval
-        self.loop = asyncio.get_running_loop()
-        self.worst = 0.0
-        self.samples = 0
-        self._due = 0.0
-        self._handle: asyncio.TimerHandle | None = None
+    def recording(*args: Any) -> Any:
+        threads.add(threading.current_thread().name)
+        return commit(*args)
 
-    def start(self) -> None:
-        self._due = self.loop.time() + self.interval
-        self._handle = self.loop.call_at(self._due, self._tick)
-
-    def _tick(self) -> None:
-        now = self.loop.time()
-        self.worst = max(self.worst, now - self._due)
-        self.samples += 1
-        self.start()
-
-    def stop(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-
-
-async def test_heavy_writing_never_blocks_the_event_loop(settings: BankSettings) -> None:
+    monkeypatch.setattr(actors.bank._bank, "_commit", recording)
     async with running_bank(settings) as running:
-        probe = LagProbe()
-        probe.start()
         for burst in range(100):
             for n in range(500):
                 running.bank.tell(opportunity(f"o{burst}-{n}"))
             await write_durably(running.bank, opportunity(f"acked-{burst}"), timeout=30)
-        probe.stop()
         health = await running.health()
     assert health.committed_rows_total == 100 * 501
-    assert probe.samples > 0
-    # Generous: the machine is shared; what matters is that SQLite is off the loop
-    # (`benchmarks/bank.py` measures the lag itself: p99 about 1 ms).
-    assert probe.worst < 0.2, f"the loop was held up for {probe.worst * 1000:.1f} ms"
+    assert threads
+    assert all(name.startswith("arbiter-bank") for name in threads), threads
