@@ -8,6 +8,7 @@ from runtime._clock import Clock as Clock
 from runtime._clock import LoopClock as LoopClock
 from runtime._clock import ManualClock as ManualClock
 from runtime._context import ActorContext as ActorContext
+from runtime._deferred import Deferred as Deferred
 from runtime._events import EventStream as EventStream
 from runtime._exceptions import ActorDead as ActorDead
 from runtime._exceptions import ActorError as ActorError
@@ -55,6 +56,7 @@ __all__ = [
     "Clock",
     "ConfigError",
     "DeadLetter",
+    "Deferred",
     "Escalated",
     "EventStream",
     "InvalidActor",

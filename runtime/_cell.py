@@ -22,6 +22,7 @@ from messages.health import ActorSnapshot
 from runtime import _actor
 from runtime._clock import sleep
 from runtime._context import ActorContext
+from runtime._deferred import Deferred
 from runtime._exceptions import (
     ActorDead,
     ActorNameTaken,
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     from runtime._system import ActorSystem
     from runtime._timers import Timer
 
-    Owned = Timer | Pipe
+    Owned = Timer | Pipe | Deferred[Any]
 
 __all__ = ["ActorCell", "State"]
 
@@ -375,7 +376,10 @@ class ActorCell:
                 else:
                     result = function(actor, message)
                 if reply is not None and not reply.done():
-                    reply.set_result(result)
+                    if result.__class__ is Deferred:
+                        result.attach(reply, self)
+                    else:
+                        reply.set_result(result)
                 if stamp:
                     self._sample(_now_ns() - started, started - stamp)
         except Exception as exc:
@@ -474,7 +478,11 @@ class ActorCell:
                 return
             raise error
         if reply is not None and not reply.done():
-            reply.set_result(task.result())
+            result = task.result()
+            if result.__class__ is Deferred:
+                result.attach(reply, self)
+            else:
+                reply.set_result(result)
         self.handled += 1
         if started:
             self._sample(_now_ns() - started, None)
