@@ -20,7 +20,7 @@ from actors.dashboard._metrics import CONTENT_TYPE, render_metrics
 from actors.dashboard._token import tokens_match
 from actors.dashboard._views import actor_detail, chain_row, find_cell, pool_rows, readiness, walk
 from messages.control import Control, Pause, Restart, Resume, Shutdown, Stop
-from runtime import ActorDead, AskTimeout, MailboxFull, MessageDropped, NoHandler
+from runtime import ActorDead, AskTimeout, MailboxFull, MessageDropped, NoHandler, Rejected
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -305,6 +305,9 @@ async def _reply_or_error(reply: Awaitable[Any], path: str) -> Any:
         raise ApiError(504, "ask_timeout", f"{path} did not answer in time") from exc
     except (MailboxFull, MessageDropped) as exc:
         raise ApiError(503, "mailbox_full", str(exc)) from exc
+    except Rejected as exc:
+        # The actor refused the message and runs on: not a failure.
+        raise ApiError(422, "rejected", f"{path} refused the message: {exc}") from exc
     except Exception as exc:
         raise ApiError(422, "actor_error", f"{path} failed: {type(exc).__name__}: {exc}") from exc
 

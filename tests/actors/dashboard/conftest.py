@@ -25,7 +25,7 @@ from messages.chain import ChainStatus, GetChainStatus
 from messages.control import SetParam  # noqa: TC001 - handlers' types are read at run time
 from messages.health import GetDashboardUrl
 from messages.market import GetPools, Pool, PoolSnapshot, V2State, V3State
-from runtime import Actor, ActorSystem, ManualClock, Supervisor
+from runtime import Actor, ActorSystem, ManualClock, Rejected, Supervisor
 from runtime._context import child_spec
 from runtime._loop_monitor import LoopMonitor
 
@@ -143,6 +143,8 @@ class Worker(Actor):
     def on_set_param(self, message: SetParam) -> str:
         if message.name == "fail":
             raise ValueError(f"asked to fail with {message.value!r}")
+        if message.name == "refuse":
+            raise Rejected(f"refusing {message.value!r}")
         self.world.params[message.name] = message.value
         return f"{message.name} = {message.value!r}"
 

@@ -144,6 +144,19 @@ async def test_an_actor_that_failed_shows_its_last_error_and_traceback(running: 
     assert "on_set_param" in worker["last_traceback"]
 
 
+async def test_a_refused_message_is_422_rejected_and_the_actor_runs_on(running: Running) -> None:
+    status, body = await running.post(
+        "/app/worker", '{"type": "SetParam", "name": "refuse", "value": 2}', ask=True
+    )
+
+    assert status == 422
+    assert body == {
+        "error": {"code": "rejected", "message": "/app/worker refused the message: refusing 2"}
+    }
+    worker = running.actor("/app/worker")
+    assert (worker.rejected_total, worker.failed_total, worker.restarts_total) == (1, 0, 0)
+
+
 @pytest.mark.parametrize(
     "path", ["/api/actors/app/nobody", "/api/actors/app/Worker", "/api/actors/a..b"]
 )
