@@ -46,6 +46,8 @@ from runtime._supervision import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
     from runtime._pipes import Pipe
     from runtime._system import ActorSystem
     from runtime._timers import Timer
@@ -97,6 +99,7 @@ class ActorCell:
         "_restarting",
         "_scheduled",
         "_space_waiters",
+        "_starting",
         "_state",
         "_stop_task",
         "_supervising",
@@ -170,6 +173,7 @@ class ActorCell:
         self._pending_failures: deque[tuple[ActorCell, Exception | None]] | None = None
         self._recent_restarts: deque[float] | None = None
         self._restarting: asyncio.Future[None] | None = None
+        self._starting: asyncio.Task[None] | None = None
         self._dequeued = 0
         self.received_priority = 0
         self.handled = 0
@@ -582,7 +586,9 @@ class ActorCell:
         try:
             if restarting:
                 await _maybe_await(instance.on_restart(cause))
-            await _maybe_await(instance.on_start())
+            started = instance.on_start()
+            if inspect.isawaitable(started) and not await self._await_start(started):
+                return None  # stopped while its on_start awaited: whoever stopped it decides next
         except Exception as exc:
             return exc
         if self._state >= State.STOPPING or self._actor is not instance:
@@ -591,6 +597,30 @@ class ActorCell:
         self.started_at = self.system.clock.time()
         self._reopen()
         return None
+
+    async def _await_start(self, started: Awaitable[Any]) -> bool:
+        """Await an async ``on_start`` as a task, which a stop meanwhile cancels.
+
+        Without it, a stop while ``on_start`` awaits ran ``on_stop`` first, and
+        the rest of ``on_start`` later, on an instance nobody would stop again.
+
+        Returns:
+            False if a stop cancelled it; raises what ``on_start`` raised.
+        """
+        task = eager(_maybe_await(started))
+        if not task.done():
+            self._starting = task
+            try:
+                await asyncio.wait([task])
+            except asyncio.CancelledError:
+                task.cancel()
+                raise
+            finally:
+                self._starting = None
+        if task.cancelled():
+            return False
+        task.result()
+        return True
 
     async def stop_instance(self) -> None:
         """Stop the current instance: its handler in flight, its children, its `on_stop`.
@@ -605,6 +635,9 @@ class ActorCell:
         try:
             self._cancel_timers()
             self._unwatch_all()
+            if self._starting is not None:
+                self._starting.cancel()
+                await asyncio.wait([self._starting])
             if self._inflight is not None:
                 await asyncio.wait([self._inflight])
             for child in reversed(list(self.children.values())):
@@ -677,6 +710,8 @@ class ActorCell:
         if self._stop_task is not None and not self._stop_task.done():
             self._stop_task.cancel()
             return
+        if self._starting is not None:
+            self._starting.cancel()
         if self._inflight is not None:
             self._inflight.cancel()
         for child in reversed(list(self.children.values())):

@@ -9,6 +9,7 @@ they are cancelled when it stops or restarts.
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -23,10 +24,11 @@ __all__ = ["Pipe"]
 class Pipe:
     """A kernel task feeding an actor; `cancel` it, or let the actor's stop do it."""
 
-    __slots__ = ("_cell", "_task")
+    __slots__ = ("_cell", "_task", "_work")
 
     def __init__(self, cell: ActorCell, work: Awaitable[None], name: str) -> None:
         self._cell = cell
+        self._work = work
         self._task = cell.system.loop.create_task(_run(work), name=f"{cell.path}:{name}")
         cell.add_owned(self)
         self._task.add_done_callback(self._done)
@@ -42,6 +44,10 @@ class Pipe:
     def _done(self, task: asyncio.Task[None]) -> None:
         self._cell.discard_owned(self)
         if task.cancelled():
+            # Cancelled before its first step (the actor restarted at once), the
+            # work never ran: close it, or it is reported as never awaited.
+            if inspect.iscoroutine(self._work):
+                self._work.close()
             return
         error = task.exception()
         if isinstance(error, Exception):

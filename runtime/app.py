@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import msgspec
 import structlog
 
+from actors.analytics import Analytics, AnalyticsSettings, GasModel
 from actors.bank import BANK_MAILBOX, Bank, BankSettings, Retention
 from actors.chain import ChainClient, ChainMemory, ChainSettings, HeaderWindow
 from actors.dashboard import Dashboard, DashboardSettings
@@ -98,7 +99,8 @@ def app_children(config: Config, state_dir: Path) -> list[ChildSpec]:
     first. The wallet (``/app/wallet``: signer and nonce managers) runs when
     ``[nonce]`` names an account, after the chain client it sends through.
     The executor (``/app/executor``) runs with a chain, after the wallet it
-    sends through. Analytics joins as its issue lands.
+    sends through. Analytics (``/app/analytics``) runs with a chain and
+    DEXes, after the watchers it reads.
     """
     runtime = config.runtime
     children = [
@@ -116,6 +118,7 @@ def app_children(config: Config, state_dir: Path) -> list[ChildSpec]:
         children.append(_chain_supervisor(config.chain))
         if config.dex:
             children.append(_dex_supervisor(config.chain, config.dex))
+            children.append(_analytics(config.chain, config))
     wallet = wallet_settings(config)
     if wallet is not None:
         books = {account.account: NonceBook(account.account) for account in wallet.accounts}
@@ -127,6 +130,21 @@ def app_children(config: Config, state_dir: Path) -> list[ChildSpec]:
         child_spec(partial(Dashboard, dashboard_settings(config, state_dir)), name="dashboard")
     )
     return children
+
+
+def _analytics(chain: ChainConfig, config: Config) -> ChildSpec:
+    """``/app/analytics``: the price graph over every watcher's pools (after the watchers)."""
+    section = config.analytics
+    settings = AnalyticsSettings(
+        chain=chain.name,
+        min_profit_wei=section.min_profit_wei,
+        max_hops=section.max_hops,
+        gas=GasModel(v2_hop=section.gas_v2_hop, v3_hop=section.gas_v3_hop, tip_wei=section.tip_wei),
+        weth=section.weth,
+        watchers=tuple(f"/app/dex/{dex.name}" for dex in config.dex),
+        stats_window=section.stats_window,
+    )
+    return child_spec(partial(Analytics, settings), name="analytics")
 
 
 def executor_settings(config: Config) -> ExecutorSettings | None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 __all__ = [
+    "AnalyticsConfig",
     "BankConfig",
     "ChainConfig",
     "Config",
@@ -167,6 +168,25 @@ class ExecutorConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
     rpc_timeout: Seconds = 10.0
 
 
+class AnalyticsConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[analytics]``: which arbitrage is searched and reported, and the gas model.
+
+    ``min_profit_wei`` and ``max_hops`` can also be changed at run time
+    (`SetParam` to ``/app/analytics``). Gas per hop defaults are measured on
+    the devnet (one router swap of each kind); the cost of a path is its
+    hops' gas times the block's base fee plus ``tip_wei``. ``weth`` values
+    profits in other tokens through their WETH pools (empty: at par).
+    """
+
+    min_profit_wei: Annotated[int, msgspec.Meta(ge=0)] = 0
+    max_hops: Annotated[int, msgspec.Meta(ge=2, le=5)] = 3
+    gas_v2_hop: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] = 100_000
+    gas_v3_hop: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] = 125_000
+    tip_wei: Annotated[int, msgspec.Meta(ge=0)] = 1_000_000_000
+    weth: OptionalAddress = ""
+    stats_window: Seconds = 3600.0
+
+
 class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """The whole configuration; sections are added as the actors that read them land."""
 
@@ -178,6 +198,7 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     signer: SignerConfig = msgspec.field(default_factory=SignerConfig)
     nonce: NonceConfig = msgspec.field(default_factory=NonceConfig)
     executor: ExecutorConfig = msgspec.field(default_factory=ExecutorConfig)
+    analytics: AnalyticsConfig = msgspec.field(default_factory=AnalyticsConfig)
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:

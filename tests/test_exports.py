@@ -11,6 +11,7 @@ import runtime
 
 PACKAGES = [
     "runtime",
+    "actors.analytics",
     "actors.bank",
     "actors.chain",
     "actors.dex",

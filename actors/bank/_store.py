@@ -7,6 +7,7 @@ exact) next to the columns that order, find and prune them.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -61,6 +62,13 @@ _DATA_ERRORS = (
     ValueError,
 )
 _HISTORY = ("opportunities", "txs", "tx_events", "actor_events", "config_changes")
+# Most opportunities per INSERT statement (5 parameters each, well under SQLite's limit).
+_CHUNK = 128
+_COUNT_NEW_OPPORTUNITIES = (
+    "INSERT INTO counters (name, value)"
+    " SELECT 'opportunities', count(*) FROM opportunities WHERE seq > ?"
+    " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value"
+)
 # Most rows one pruning transaction deletes, so a commit never waits long behind it.
 _PRUNE_CHUNK = 5000
 
@@ -162,7 +170,7 @@ class Store:
         try:
             with self._transaction():
                 self._counts = {}
-                rows = sum(self._apply[type(w)](self, w, now) for w in writes)
+                rows = self._apply_batch(writes, now)
                 self._save_counts()
         except _DATA_ERRORS:
             self._described.clear()  # it may name pools whose rows were rolled back
@@ -379,8 +387,43 @@ class Store:
         )
         return 1
 
-    def _count(self, name: str) -> None:
-        self._counts[name] = self._counts.get(name, 0) + 1
+    def _apply_batch(self, writes: Sequence[BankWrite], now: float) -> int:
+        """Apply ``writes``: the opportunities together, the rest one by one, in order.
+
+        Written for speed (`benchmarks/bank.py`, ``group_commit``): the
+        opportunities, most of the rows, go in a few multi-row statements.
+        Only the order among writes of one kind matters: each kind has its
+        own tables.
+        """
+        apply = self._apply
+        opportunities = []
+        rows = 0
+        for write in writes:
+            kind = type(write)
+            if kind is RecordOpportunity:
+                opportunities.append(write.opportunity)  # type: ignore[union-attr]
+            else:
+                rows += apply[kind](self, write, now)
+        if opportunities:
+            rows += self._opportunities(opportunities, now)
+        return rows
+
+    def _opportunities(self, opportunities: list[Opportunity], now: float) -> int:
+        db = self._db
+        # Rows above the highest seq before the statements are the new ones.
+        (top,) = db.execute("SELECT coalesce(max(seq), 0) FROM opportunities").fetchone()
+        start = 0
+        for size in _chunk_sizes(len(opportunities)):
+            values: list[object] = []
+            for o in opportunities[start : start + size]:
+                values += (o.id, o.block, o.status, _encode(o), now)
+            db.execute(_upsert_opportunities(size), values)
+            start += size
+        db.execute(_COUNT_NEW_OPPORTUNITIES, (top,))
+        return len(opportunities)
+
+    def _count(self, name: str, amount: int = 1) -> None:
+        self._counts[name] = self._counts.get(name, 0) + amount
 
     def _save_counts(self) -> None:
         """Add the transaction's counts to the counters (one statement per counter)."""
@@ -412,6 +455,13 @@ class Store:
         """The newest ``limit`` transactions (by first record), newest first."""
         rows = self._db.execute("SELECT record FROM txs ORDER BY seq DESC LIMIT ?", (limit,))
         return [_tx(record) for (record,) in rows]
+
+    def in_flight(self, account: str) -> list[InFlightTx]:
+        """``account``'s nonces in flight, lowest first."""
+        rows = self._db.execute(
+            "SELECT record FROM in_flight WHERE account = ? ORDER BY nonce", (account.lower(),)
+        )
+        return [_in_flight(record) for (record,) in rows]
 
     def blocks(self, chain: str, limit: int) -> list[BlockRecord]:
         """A chain's newest ``limit`` recorded blocks, newest first."""
@@ -581,6 +631,29 @@ class Store:
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
+
+
+def _chunk_sizes(count: int) -> list[int]:
+    """``count`` rows as statements of `_CHUNK` rows, then powers of two (few SQL texts)."""
+    sizes = [_CHUNK] * (count // _CHUNK)
+    rest = count % _CHUNK
+    sizes += [1 << bit for bit in reversed(range(rest.bit_length())) if rest >> bit & 1]
+    return sizes
+
+
+@functools.cache
+def _upsert_opportunities(rows: int) -> str:
+    """One statement for ``rows`` opportunities.
+
+    Few statements, not ``executemany``: the sqlite3 module lets go of the GIL
+    around every step and takes it back, which is slow while the event loop's
+    thread is busy (`benchmarks/bank.py`, ``group_commit``).
+    """
+    return (
+        "INSERT INTO opportunities (id, block, status, record, recorded_at) VALUES "  # noqa: S608 - placeholders only
+        + ", ".join(["(?, ?, ?, ?, ?)"] * rows)
+        + " ON CONFLICT (id) DO UPDATE SET status = excluded.status, record = excluded.record"
+    )
 
 
 class _Transaction:

@@ -110,16 +110,22 @@ class JsonRpcConnection:
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             await self.close()
             raise ChainError(f"cannot connect to {self.url}: {exc}") from exc
+        except BaseException:
+            await self.close()  # cancelled while connecting (a stop): leave nothing open
+            raise
 
     async def close(self) -> None:
         """Close the socket; pending calls fail with `ChainError`. Idempotent."""
         self._fail_pending(ChainError(f"connection to {self.url} closed"))
-        if self._socket is not None:
-            await self._socket.close()
-            self._socket = None
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        socket, self._socket = self._socket, None
+        session, self._session = self._session, None
+        try:
+            if socket is not None:
+                await socket.close()
+        finally:
+            if session is not None:
+                # Marks the session closed before its first await, even if cancelled.
+                await session.close()
 
     async def call(self, method: str, params: Sequence[Any] = ()) -> msgspec.Raw:
         """Make one call; return its raw JSON result.

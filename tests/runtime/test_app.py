@@ -38,7 +38,8 @@ def test_with_a_chain_and_dexes_the_app_runs_a_client_and_a_watcher_per_dex(
         ],
     )
     names = [spec.name for spec in app_children(config, tmp_path)]
-    assert names == ["monitor", "health", "bank", "chain", "dex", "executor", "dashboard"]
+    expected = ["monitor", "health", "bank", "chain", "dex", "analytics", "executor"]
+    assert names == [*expected, "dashboard"]
 
 
 async def test_a_root_escalation_ends_serve_with_exit_code_one_given_a_fake_failing_app(

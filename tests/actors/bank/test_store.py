@@ -106,6 +106,20 @@ def test_an_opportunity_recorded_again_changes_status_in_place_and_counts_once(
     assert store.totals().opportunities_total == 2
 
 
+def test_a_batch_of_many_opportunities_with_repeats_keeps_the_last_status_and_counts_each_once(
+    store: Store,
+) -> None:
+    fresh = [opportunity(f"o{n}") for n in range(300)]
+    repeated = [opportunity(f"o{n}", status="stale") for n in range(0, 300, 7)]
+    commit(store, *fresh[:150], *repeated, *fresh[150:], opportunity("o1", status="executed"))
+    statuses = {o.id: o.status for o in store.opportunities(1000)}
+    assert len(statuses) == 300
+    assert statuses["o1"] == "executed"
+    assert statuses["o7"] == "stale"
+    assert statuses["o8"] == "new"
+    assert store.totals().opportunities_total == 300
+
+
 def test_a_transaction_keeps_its_latest_status_and_each_status_is_counted_once(
     store: Store,
 ) -> None:
