@@ -893,7 +893,18 @@ class ActorCell:
         try:
             self._state = State.RESTARTING
             self.restarts += 1
-            await self.stop_instance()
+            # As a stop for good has its shutdown timeout, so has the stop of a
+            # restart: a handler stuck in an await would otherwise hold it for ever.
+            overdue = (
+                self.system.clock.call_later(self.spec.shutdown_timeout, self._handler_overdue)
+                if self._inflight is not None
+                else None
+            )
+            try:
+                await self.stop_instance()
+            finally:
+                if overdue is not None:
+                    overdue.cancel()
             error = await self.start_instance(cause, restarting=True)
         finally:
             self._restarting = None
@@ -903,6 +914,13 @@ class ActorCell:
             self.fail(error, message_type=None)
         else:
             _log.info("actor_restarted", actor=self.path, restarts=self.restarts)
+
+    def _handler_overdue(self) -> None:
+        if self._inflight is not None and not self._inflight.done():
+            _log.warning(
+                "restart_timeout", actor=self.path, timeout_s=self.spec.shutdown_timeout
+            )
+            self._inflight.cancel()
 
     def restart(self) -> asyncio.Future[None]:
         """Restart on request (not a failure: no intensity counted); keeps the mailbox."""

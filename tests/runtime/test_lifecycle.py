@@ -439,6 +439,29 @@ async def test_two_restarts_at_once_run_one_after_the_other(system: ActorSystem)
     assert snapshot_of(system, busy).restarts_total == 2
 
 
+async def test_a_restart_cancels_a_handler_still_awaiting_after_the_shutdown_timeout(
+    system: ActorSystem, clock: ManualClock, gate: asyncio.Event
+) -> None:
+    journal: list[str] = []
+
+    class Stuck(Probe):
+        async def on_wait(self, message: Wait) -> None:
+            await gate.wait()  # never opened while the test runs
+
+    stuck = await system.spawn(partial(Stuck, journal), name="stuck", shutdown_timeout=2.0)
+    waiting = stuck.ask(Wait(), timeout=3.0)
+    await turns(2)
+    restarted = stuck.restart()
+    await turns()
+    assert not restarted.done()
+    clock.advance(2.0)
+    await restarted
+    with pytest.raises(ActorDead):
+        await waiting
+    assert journal == ["stuck start", "stuck stop", "stuck start"]
+    assert await stuck.ask(Note("after"), timeout=0.5) == "after"
+
+
 async def test_a_failure_noticed_while_a_requested_restart_starts_leaves_a_working_actor(
     system: ActorSystem,
 ) -> None:

@@ -7,7 +7,6 @@ that block), and no input in a brute-force scan around it may beat it.
 
 from __future__ import annotations
 
-import gc
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -59,10 +58,6 @@ async def _reserves(w3: Any, pool: str, token_in: str, block: int) -> tuple[int,
     return (reserve0, reserve1) if token_in == token0 else (reserve1, reserve0)
 
 
-# About one run in three, two aiohttp sessions of the devnet stack (not of
-# analytics, which has none) are garbage-collected unclosed after this test;
-# collected here, so the warning cannot fail whichever test runs next.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_v2_v2_opportunities_are_exact_at_their_block_and_no_scanned_input_beats_them(
     anvil: Anvil,
 ) -> None:
@@ -128,7 +123,6 @@ async def test_v2_v2_opportunities_are_exact_at_their_block_and_no_scanned_input
             near = range(max(chosen - SCAN, 1), chosen + SCAN + 1)
             grid = range(1, 4 * chosen, max(4 * chosen // 1000, 1))
             assert max(profit(x) for x in [*near, *grid]) == profit(chosen), opportunity
-    gc.collect()
 
 
 async def test_the_gas_defaults_cover_one_measured_router_swap_of_each_kind(
