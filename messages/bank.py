@@ -42,6 +42,7 @@ __all__ = [
     "PoolCheckpoint",
     "PoolRecord",
     "QueryBlocks",
+    "QueryInFlight",
     "QueryOpportunities",
     "QueryTotals",
     "QueryTxs",
@@ -241,6 +242,17 @@ class QueryBlocks(msgspec.Struct, frozen=True, tag=True):
 
     chain: str
     limit: Limit = 50
+
+
+class QueryInFlight(msgspec.Struct, frozen=True, tag=True):
+    """Asks for ``account``'s nonces in flight (`InFlightTx`), lowest nonce first.
+
+    What a nonce manager takes back after a restart of the process, whether
+    or not any block was recorded (`LoadCheckpoint` answers None until one
+    is); empty when the bank cannot read its database.
+    """
+
+    account: str
 
 
 class QueryTotals(msgspec.Struct, frozen=True, tag=True):

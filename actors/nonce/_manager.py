@@ -13,7 +13,7 @@ from actors.nonce._adopt import adoptable, ours, pooled
 from actors.nonce._book import Action, Due, NonceBook
 from actors.nonce._fees import StuckPolicy, bumped_fees, market_fees
 from actors.nonce._refusals import Refusal, classify
-from messages.bank import BankHealth, Checkpoint, GetBankHealth, LoadCheckpoint, QueryTxs
+from messages.bank import BankHealth, GetBankHealth, QueryInFlight, QueryTxs, RecordTx
 from messages.chain import NewHead, Reorg, Rpc
 from messages.tx import (
     GetAccount,
@@ -32,9 +32,10 @@ from messages.tx import (
     TxRequest,
     TxUpdated,
 )
-from runtime import Actor, ArbiterError, ChainError, ConfigError, MailboxFull
+from runtime import Actor, ArbiterError, ChainError, ConfigError, Deferred, MailboxFull
 
 if TYPE_CHECKING:
+    from actors.bank import Receipt
     from runtime import ActorRef
 
 __all__ = ["NonceManager", "NonceSettings"]
@@ -91,6 +92,33 @@ class _Check(msgspec.Struct, frozen=True):
     """Look at the chain: receipts of consumed nonces, then stuck ones."""
 
 
+@dataclass(slots=True)
+class _Submitting:
+    """A submit between its first signature and its answer."""
+
+    request: TxRequest
+    reply: Deferred[str | TxRefused] = field(default_factory=Deferred)
+    tries: int = 0
+    nonce: int = 0
+    signed: Signed | None = None
+    fees: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    """The bank committed the record of a submit's transaction: send it."""
+
+    submitting: _Submitting
+
+
+@dataclass(frozen=True, slots=True)
+class _NotRecorded:
+    """The bank did not commit the record of a submit's transaction: it is not sent."""
+
+    submitting: _Submitting
+    error: Exception
+
+
 class NonceManager(Actor):
     """Allocates one account's nonces and follows its transactions to a final status.
 
@@ -110,16 +138,36 @@ class NonceManager(Actor):
     to its new fate. Checks coalesce: a burst of heads costs one check.
 
     The bank hears of every record change (it subscribes to `TxUpdated`),
-    and of a transaction before the node does. After a restart of the
-    process -- a kill -9 included -- the first start restores what was in
-    flight from the bank, then adopts what the node holds that the bank
-    missed (see `actors.nonce._adopt`): in the pool, or mined. The bank takes
-    writes in the order they are published, and a record is published before
-    its transaction is sent, so a record lost in a crash is newer than every
-    record kept: its transaction has a nonce above the highest the bank
-    knows, or replaced one in flight. So the mined ones are those nonces the
-    chain has consumed, and the in-flight nonces consumed by none of their
-    known attempts; they are looked for from the head back.
+    and of a transaction before the node does. With a bank, a `Submit` is
+    answered only once its record is durable, in this order: sign, record
+    (nonce, raw transaction, hash: an asked `RecordTx`, acknowledged after
+    its commit), send, answer. Recording before sending is the strongest
+    order: whatever the node later forgets, the bank knows every nonce handed
+    to a signed transaction, with the raw bytes to send again, so after a
+    crash no nonce is reused and no answered transaction is lost -- even one
+    the node never received (the restore sends it again). Recording after
+    sending would leave a window where the node has a transaction the bank
+    does not; if the node then forgot it, its nonce would be reused. The
+    wait costs no throughput: the handler returns a `Deferred` and takes the
+    next submit while the bank's group commit gathers many records into one
+    transaction; each commit's acknowledgement arrives as a message
+    (`_Recorded`), which sends and answers. A record the bank does not
+    commit (it is failing, full or away) is not sent and the submit is
+    refused (`TxRefused`): nothing is acknowledged that is not recorded.
+    Without a bank, a submit is answered as soon as the node has it.
+
+    After a restart of the process -- a kill -9 included -- the first start
+    restores what was in flight from the bank (`QueryInFlight`) and sends it
+    again if the node does not have it, then adopts what the node holds that
+    the bank missed (see `actors.nonce._adopt`): in the pool, or mined --
+    only replacements, gap fills and cancels, which are recorded best effort,
+    or anything without a bank. The bank takes writes in the order they are
+    published, and a record is published before its transaction is sent, so
+    a record lost in a crash is newer than every record kept: its
+    transaction has a nonce above the highest the bank knows, or replaced
+    one in flight. So the mined ones are those nonces the chain has
+    consumed, and the in-flight nonces consumed by none of their known
+    attempts; they are looked for from the head back.
 
     Args:
         settings: the account, the chain, where the signer and the chain client are.
@@ -136,6 +184,9 @@ class NonceManager(Actor):
         self._check_queued = False
         self._chain: ActorRef | None = None
         self._signer: ActorRef | None = None
+        self._bank: ActorRef | None = None
+        # Nonces whose submit waits for its record's commit: not sent yet, so not repaired.
+        self._recording: set[int] = set()
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -149,6 +200,8 @@ class NonceManager(Actor):
         events.subscribe(Reorg, self.context.self_ref)
         self._chain = self._lookup(self.settings.chain_path)
         self._signer = self._lookup(self.settings.signer_path)
+        if self.settings.bank_path:
+            self._bank = self._lookup(self.settings.bank_path)
         address = await self._signer.ask(GetAccount(), timeout=self.settings.rpc_timeout)
         if address != self.book.account:
             raise ConfigError(
@@ -183,33 +236,33 @@ class NonceManager(Actor):
 
     # -- the protocol -------------------------------------------------------------------
 
-    async def on_submit(self, message: Submit) -> str | TxRefused:
+    async def on_submit(self, message: Submit) -> TxRefused | Deferred[str | TxRefused]:
         """Allocate the next nonce, sign, record, send; reply the hash, or `TxRefused`.
 
-        A refusal is an answer, not a failure: the manager carries on.
+        With a bank the reply waits for the record's commit (see the class);
+        meanwhile the manager takes its next messages. A refusal is an
+        answer, not a failure: the manager carries on.
         """
         try:
             request = _decode_request(_encode(message.request))
         except msgspec.ValidationError as exc:
             return TxRefused(reason=str(exc), invalid=True)
-        for _ in range(_NONCE_RETRIES):
-            nonce = self.book.allocate()
-            fees = self._fees(request)
-            try:
-                signed = await self._sign(nonce, request, fees)
-            except BaseException:
-                self.book.release(nonce)
-                raise
-            refusal = await self._send(nonce, request, "submit", signed, fees)
-            if refusal is None:
-                return signed.hash
-            if refusal[0] is Refusal.NONCE_TAKEN:
-                await self._resync()
-            elif refusal[0] is not Refusal.UNDERPRICED:
-                return TxRefused(reason=refusal[1])
-            # Otherwise the node holds a transaction of ours we do not know (sent
-            # before a crash): that nonce is used, the next one is tried.
-        return TxRefused(reason=f"nonce taken {_NONCE_RETRIES} times in a row")
+        submitting = _Submitting(request)
+        await self._sign_and_record(submitting)
+        return submitting.reply
+
+    async def on_recorded(self, message: _Recorded) -> None:
+        self._recording.discard(message.submitting.nonce)
+        await self._send_submitted(message.submitting)
+
+    def on_not_recorded(self, message: _NotRecorded) -> None:
+        submitting, error = message.submitting, message.error
+        self._recording.discard(submitting.nonce)
+        tx_hash = submitting.signed.hash if submitting.signed is not None else ""
+        reason = f"not recorded by the bank, not sent: {error}"
+        self._publish(self.book.refused(submitting.nonce, tx_hash, reason))
+        self.log.warning("tx_not_recorded", nonce=submitting.nonce, hash=tx_hash, error=str(error))
+        submitting.reply.resolve(TxRefused(reason=reason))
 
     def on_get_txs(self, message: GetTxs) -> list[TxRecord]:
         return self.book.records(message.limit)
@@ -255,7 +308,8 @@ class NonceManager(Actor):
                 self._publish(self.book.settle(nonce, winner, succeeded, block))
         self.book.observe(mined, head)
         for due in self.book.due(self.settings.policy, self.base_fee):
-            await self._repair(due)
+            if due.nonce not in self._recording:
+                await self._repair(due)
 
     # -- repairs ---------------------------------------------------------------------
 
@@ -367,6 +421,69 @@ class NonceManager(Actor):
         )
         return signed
 
+    async def _sign_and_record(self, submitting: _Submitting) -> None:
+        """Allocate, sign and record a submit's transaction; send it once it is recorded.
+
+        Without a bank it is sent (and answered) at once; with one, the
+        bank is asked to commit the record and `_Recorded` or `_NotRecorded`
+        comes back when it has or has not.
+        """
+        submitting.tries += 1
+        request = submitting.request
+        nonce = self.book.allocate()
+        fees = self._fees(request)
+        try:
+            signed = await self._sign(nonce, request, fees)
+        except BaseException:
+            self.book.release(nonce)
+            raise
+        submitting.nonce, submitting.signed, submitting.fees = nonce, signed, fees
+        changed = self.book.sent(
+            nonce, request, "submit", signed_hash=signed.hash, raw=signed.raw, fees=fees
+        )
+        self._publish(changed)
+        bank = self._bank
+        if bank is None:
+            await self._send_submitted(submitting)
+            return
+        self._recording.add(nonce)
+        write = RecordTx(record=changed[0], in_flight=self.book.in_flight(nonce))
+        try:
+            # Asked here, not in the pipe, so the bank gets it in publishing order.
+            receipt = bank.ask(write, timeout=self.settings.rpc_timeout)
+        except ArbiterError as exc:
+            self.on_not_recorded(_NotRecorded(submitting, exc))
+            return
+        self.context.pipe(
+            _committed(receipt, self.settings.rpc_timeout),
+            lambda _: _Recorded(submitting),
+            lambda exc: _NotRecorded(submitting, exc),
+            name="record",
+        )
+
+    async def _send_submitted(self, submitting: _Submitting) -> None:
+        """Send a recorded submit's transaction and answer; on a taken nonce, try the next."""
+        signed = submitting.signed
+        if signed is None:
+            raise ChainError("a submit was recorded before it was signed")
+        refusal = await self._transmit(submitting.nonce, "submit", signed)
+        if refusal is None:
+            submitting.reply.resolve(signed.hash)
+            return
+        if refusal[0] is Refusal.NONCE_TAKEN:
+            await self._resync()
+        elif refusal[0] is not Refusal.UNDERPRICED:
+            submitting.reply.resolve(TxRefused(reason=refusal[1]))
+            return
+        # Otherwise the node holds a transaction of ours we do not know (sent
+        # before a crash): that nonce is used, the next one is tried.
+        if submitting.tries >= _NONCE_RETRIES:
+            submitting.reply.resolve(
+                TxRefused(reason=f"nonce taken {_NONCE_RETRIES} times in a row")
+            )
+            return
+        await self._sign_and_record(submitting)
+
     async def _send(
         self,
         nonce: int,
@@ -375,7 +492,7 @@ class NonceManager(Actor):
         signed: Signed,
         fees: tuple[int, int],
     ) -> tuple[Refusal, str] | None:
-        """Record, then send; None if the node took it (or may have), else why not.
+        """Record (best effort), then send; None if the node took it (or may have), else why not.
 
         Recorded first so the bank hears of it before the node does: after a
         crash mid-send nothing is forgotten.
@@ -383,6 +500,12 @@ class NonceManager(Actor):
         self._publish(
             self.book.sent(nonce, request, kind, signed_hash=signed.hash, raw=signed.raw, fees=fees)
         )
+        return await self._transmit(nonce, kind, signed)
+
+    async def _transmit(
+        self, nonce: int, kind: TxKind, signed: Signed
+    ) -> tuple[Refusal, str] | None:
+        """Send a recorded transaction; None if the node took it (or may have), else why not."""
         try:
             await self._rpc("eth_sendRawTransaction", signed.raw)
         except RpcError as exc:
@@ -436,13 +559,9 @@ class NonceManager(Actor):
         if health.state == "unavailable":
             self.log.warning("nonce_restore_without_bank", error=health.error)
             return None
-        checkpoint: Checkpoint | None = await bank.ask(
-            LoadCheckpoint(self.settings.chain), timeout=timeout
-        )
-        records: list[TxRecord] = await bank.ask(QueryTxs(limit=_NEWEST_RECORDS), timeout=timeout)
         account = self.book.account
-        entries = [] if checkpoint is None else checkpoint.in_flight
-        mine = [entry for entry in entries if entry.account.lower() == account]
+        mine: list[InFlightTx] = await bank.ask(QueryInFlight(account), timeout=timeout)
+        records: list[TxRecord] = await bank.ask(QueryTxs(limit=_NEWEST_RECORDS), timeout=timeout)
         self.book.restore(mine)
         nonces = [r.nonce for r in records if r.account == account] + [e.nonce for e in mine]
         highest = max(nonces, default=None)
@@ -557,6 +676,11 @@ class NonceManager(Actor):
             return
         for record in changed:
             events.publish(TxUpdated(record=record, in_flight=self.book.in_flight(record.nonce)))
+
+
+async def _committed(receipt: asyncio.Future[Receipt], timeout: float) -> None:
+    """Once the bank's answer to a write has come, wait for its commit (``timeout`` each)."""
+    await (await receipt).wait(timeout)
 
 
 def _int_or_none(value: Any) -> int | None:

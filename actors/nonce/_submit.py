@@ -19,7 +19,8 @@ async def submit(manager: ActorRef, request: TxRequest, timeout: float = 30.0) -
 
     Raises:
         InvalidTxRequest: the request does not validate; no nonce was used.
-        TxRejected: the node refused the transaction; its nonce goes to the next one.
+        TxRejected: the node refused the transaction, or the bank could not
+            record it (it was not sent); its nonce goes to the next one.
         AskTimeout, ActorDead: as for any ask (the transaction may have been sent).
     """
     reply: str | TxRefused = await manager.ask(Submit(request), timeout=timeout)

@@ -46,7 +46,9 @@ class Wallet(Actor):
     ``/app/wallet`` and an account's manager ``/app/wallet/<account>`` (the
     address in lowercase hex). Look it up once (``system.lookup(path)``) and
     ask it ``Submit(TxRequest(...))``: the reply is the hash once the node
-    has the transaction, or a `TxRefused` value (nothing sent). The helper
+    has the transaction (and, with a bank, once its record is committed:
+    an answered transaction survives a kill -9), or a `TxRefused` value
+    (nothing sent). The helper
     ``actors.nonce.submit(manager, request)`` does the ask and raises
     `InvalidTxRequest` / `TxRejected` for a refusal. Follow the transaction
     through `TxUpdated` on ``system.events`` (or ask ``GetTxs``). Submits

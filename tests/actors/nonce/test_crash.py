@@ -1,4 +1,4 @@
-"""kill -9 with transactions in flight: after a restart no nonce is reused and every one settles."""
+"""kill -9 with transactions in flight: all answered are in the bank, none reused, all settle."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import pytest
 
+from actors.bank import Store
 from tests.actors.nonce.conftest import ACCOUNT, KEY, rpc_batch
 from tests.fixtures.waiting import eventually
 
@@ -22,9 +23,10 @@ pytestmark = pytest.mark.timeout(120)
 
 ROOT = Path(__file__).resolve().parents[3]
 FINAL = {"mined", "failed", "replaced", "dropped"}
-KILLS = ((150, True), (40, False), (250, True))
-"""Submits answered before each kill (it lands while others are being sent), and whether
-the node mines a block before the next start (else they all wait in its pool)."""
+KILLS = ((150, "mine"), (40, "wait"), (250, "forget"))
+"""Submits answered before each kill (it lands while others are being sent), and what the
+node does before the next start: mine a block, keep them all waiting in its pool, or forget
+its pool (``anvil_dropAllTransactions``): then only the bank knows them."""
 
 
 class Sender:
@@ -85,6 +87,19 @@ class Sender:
             return {row["hash"]: row for row in await response.json()}
 
 
+def in_the_bank(database: Path) -> tuple[dict[str, int], set[int]]:
+    """Every transaction the bank recorded (hash -> nonce), and the nonces it has in flight.
+
+    Read by the bank's own store once the process that owned it is dead.
+    """
+    store = Store.open(database)
+    try:
+        recorded = {r.hash: r.nonce for r in store.txs(100_000)}
+        return recorded, {e.nonce for e in store.in_flight(ACCOUNT)}
+    finally:
+        store.close()
+
+
 def write_config(tmp_path: Path, node: AnvilNode) -> Path:
     path = tmp_path / "arbiter.toml"
     path.write_text(
@@ -103,15 +118,23 @@ async def test_after_a_kill_9_with_transactions_in_flight_no_nonce_is_reused_and
     await anvil_node.rpc("evm_setAutomine", False)
     killed: list[str] = []
     logs = ""
-    for answered, mine in KILLS:
+    for answered, then in KILLS:
         sender = await Sender.start(config, state, submits=100_000)
         try:
             await sender.read_sent(answered)
         finally:
             logs += await sender.kill()
+        # An answer waits for its record's commit: each answered hash is in the bank.
+        recorded, in_flight = in_the_bank(tmp_path / "arbiter.db")
+        assert set(sender.sent) <= recorded.keys(), set(sender.sent) - recorded.keys()
         killed += sender.sent
-        if mine:
+        if then == "mine":
             await anvil_node.rpc("evm_mine")
+        elif then == "forget":
+            pooled = await anvil_node.rpc("txpool_content")
+            assert pooled["pending"], "nothing in flight was forgotten"
+            assert {recorded[h] for h in sender.sent} <= in_flight
+            await anvil_node.rpc("anvil_dropAllTransactions")
 
     last = await Sender.start(config, state, submits=20)
     try:

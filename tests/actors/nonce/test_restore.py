@@ -1,17 +1,26 @@
-"""The nonce manager and the bank: every change recorded, and a new process restored from it."""
+"""The nonce manager and the bank: submits answered once recorded; a new process restored."""
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from eth_account import Account
 
-from actors.bank import BANK_MAILBOX, Bank, BankSettings
+from actors.bank import BANK_MAILBOX, Bank, BankSettings, BankUnavailable, Receipt
 from actors.nonce import NonceBook
 from actors.nonce._adopt import adoptable, ours, pooled
-from messages.bank import Checkpoint, LoadCheckpoint, QueryTxs
+from messages.bank import (
+    BankHealth,
+    GetBankHealth,
+    QueryInFlight,
+    QueryTxs,
+    RecordTx,
+)
+from messages.tx import InFlightTx, Submit, TxRefused
+from runtime import Actor
 from tests.actors.nonce.conftest import (
     ACCOUNT,
     KEY,
@@ -64,8 +73,8 @@ async def bank_txs(bank: ActorRef) -> dict[str, TxRecord]:
 
 
 async def bank_in_flight(bank: ActorRef) -> list[int]:
-    checkpoint: Checkpoint | None = await bank.ask(LoadCheckpoint("devnet"), timeout=10)
-    return [] if checkpoint is None else [entry.nonce for entry in checkpoint.in_flight]
+    entries: list[InFlightTx] = await bank.ask(QueryInFlight(ACCOUNT), timeout=10)
+    return [entry.nonce for entry in entries]
 
 
 async def settle(rig: Rig, bank: ActorRef, hashes: list[str]) -> dict[str, TxRecord]:
@@ -79,6 +88,91 @@ async def settle(rig: Rig, bank: ActorRef, hashes: list[str]) -> dict[str, TxRec
 
     await rig.mine_until(final)
     return await bank_txs(bank)
+
+
+class HeldBank(Actor):
+    """A bank whose commits the test decides: each `RecordTx` waits in ``writes``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[tuple[RecordTx, asyncio.Future[dict[int, str]]]] = []
+
+    def on_get_bank_health(self, message: GetBankHealth) -> BankHealth:
+        return BankHealth(
+            path="held", state="ok", error=None, schema_version=None, synchronous="full",
+            pending_rows=len(self.writes), committed_rows_total=0, commits_total=0,
+            failed_commits_total=0, dropped_writes_total=0, pruned_rows_total=0,
+            last_commit_rows=0, last_commit_ms=None,
+        )  # fmt: skip
+
+    def on_query_in_flight(self, message: QueryInFlight) -> list[InFlightTx]:
+        return []
+
+    def on_query_txs(self, message: QueryTxs) -> list[TxRecord]:
+        return []
+
+    def on_record_tx(self, message: RecordTx) -> Receipt:
+        commit: asyncio.Future[dict[int, str]] = self.context.system.loop.create_future()
+        self.writes.append((message, commit))
+        return Receipt(commit, message)
+
+
+async def start_held(anvil_node: AnvilNode, system: ActorSystem) -> tuple[Rig, HeldBank]:
+    banks: list[HeldBank] = []
+
+    def factory() -> HeldBank:
+        banks.append(HeldBank())
+        return banks[-1]
+
+    await system.spawn(factory, name="bank")
+    rig = await start_wallet(anvil_node, system, bank_path="/bank")
+    return rig, banks[-1]
+
+
+async def test_submits_are_sent_and_answered_only_once_the_bank_commits_their_records(
+    anvil_node: AnvilNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARBITER_PRIVATE_KEY", KEY)
+    await anvil_node.rpc("evm_setAutomine", False)
+    async with new_system() as system:
+        rig, bank = await start_held(anvil_node, system)
+        asks = [rig.manager.ask(Submit(transfer(value=v)), timeout=30) for v in (1, 2, 3)]
+        # All three signed and waiting for their commit: the manager took each
+        # submit while the ones before it waited.
+        await eventually(lambda: len(bank.writes) == 3)
+        written = [write.record for write, _ in bank.writes]
+        assert [r.nonce for r in written] == [0, 1, 2]
+        assert [write.in_flight.nonce for write, _ in bank.writes if write.in_flight] == [0, 1, 2]
+        assert not any(ask.done() for ask in asks)
+        assert await rig.chain_nonce(block="pending") == 0
+        for _, commit in bank.writes:
+            commit.set_result({})
+        hashes = await asyncio.gather(*asks)
+        assert hashes == [r.hash for r in written]
+        assert await rig.chain_nonce(block="pending") == 3
+
+
+async def test_a_submit_the_bank_does_not_record_is_refused_unsent_and_its_nonce_reused(
+    anvil_node: AnvilNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARBITER_PRIVATE_KEY", KEY)
+    await anvil_node.rpc("evm_setAutomine", False)
+    async with new_system() as system:
+        rig, bank = await start_held(anvil_node, system)
+        refused = rig.manager.ask(Submit(transfer(value=1)), timeout=30)
+        await eventually(lambda: len(bank.writes) == 1)
+        bank.writes[0][1].set_exception(BankUnavailable("write not recorded: disk full"))
+        reply = await refused
+        assert isinstance(reply, TxRefused)
+        assert "not recorded" in reply.reason
+        assert not reply.invalid
+        accepted = rig.manager.ask(Submit(transfer(value=2)), timeout=30)
+        await eventually(lambda: len(bank.writes) == 2)
+        bank.writes[1][1].set_result({})
+        tx_hash = await accepted
+        assert bank.writes[1][0].record.nonce == 0
+        assert await rig.chain_nonce(block="pending") == 1
+        assert (await rig.node.rpc("eth_getTransactionByHash", tx_hash))["nonce"] == "0x0"
 
 
 # -- adopting what the node knows: pure ----------------------------------------------
@@ -146,11 +240,8 @@ async def test_every_status_change_reaches_the_bank_and_query_txs_lists_it(
         bank = await start_bank(system, tmp_path / "arbiter.db")
         rig = await start_wallet(anvil_node, system, bank_path="/bank")
         hashes = [await rig.submit(transfer(value=v, opportunity_id=f"opp-{v}")) for v in (1, 2)]
-
-        async def pending_in_the_bank() -> bool:
-            return await bank_in_flight(bank) == [0, 1]
-
-        await eventually(pending_in_the_bank)
+        # Answered means committed: no waiting for the bank.
+        assert await bank_in_flight(bank) == [0, 1]
         assert {r.status for r in (await bank_txs(bank)).values()} == {"pending"}
         records = await settle(rig, bank, hashes)
         assert await bank_in_flight(bank) == []
@@ -169,11 +260,7 @@ async def test_a_new_process_takes_its_transactions_in_flight_back_from_the_bank
         bank = await start_bank(system, tmp_path / "arbiter.db")
         before = await start_wallet(anvil_node, system, bank_path="/bank")
         hashes = [await before.submit(transfer(value=v)) for v in range(1, 4)]
-
-        async def recorded() -> bool:
-            return await bank_in_flight(bank) == [0, 1, 2]
-
-        await eventually(recorded)
+        assert await bank_in_flight(bank) == [0, 1, 2]
     # While no process ran, the node lost the last one: only the bank remembers it.
     await anvil_node.rpc("anvil_dropTransaction", hashes[2])
 
