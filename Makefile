@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := ops/devnet/node_modules/.installed
 CONTRACTS := ops/devnet/build/Arbitrage.json
 
-.PHONY: setup run test lint typecheck pytest browser bench docs clean
+.PHONY: setup run test lint typecheck pytest browser bench docs clean chaos soak
 
 setup: $(STAMP) $(NODE_STAMP) $(CONTRACTS)
 
@@ -59,6 +59,14 @@ docs: setup
 
 bench: setup
 	$(VENV)/bin/arbiter bench runtime --json
+
+# Reliability (RELIABILITY.md), not part of `make test`: the node-fault scenarios
+# repeated for CHAOS_SECONDS each, and a soak of `arbiter run --devnet`.
+chaos: setup
+	ARBITER_CHAOS=1 $(VENV)/bin/pytest tests/reliability/test_chaos.py -v -s
+
+soak: setup
+	$(PY) -m benchmarks.soak
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -917,9 +917,7 @@ class ActorCell:
 
     def _handler_overdue(self) -> None:
         if self._inflight is not None and not self._inflight.done():
-            _log.warning(
-                "restart_timeout", actor=self.path, timeout_s=self.spec.shutdown_timeout
-            )
+            _log.warning("restart_timeout", actor=self.path, timeout_s=self.spec.shutdown_timeout)
             self._inflight.cancel()
 
     def restart(self) -> asyncio.Future[None]:
