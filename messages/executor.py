@@ -72,7 +72,12 @@ class GetExecutorStatus(msgspec.Struct, frozen=True, tag=True):
 
 
 class ExecutorStatus(msgspec.Struct, frozen=True, kw_only=True):
-    """The executor's mode and settings, the head it knows, and its outcomes so far."""
+    """The executor's mode and settings, the head it knows, and its outcomes so far.
+
+    ``outcomes`` counts `Execution` records by outcome; ``realised_profit``
+    sums the ``realised_profit`` of the ``executed`` ones, per start token
+    (raw units of that token).
+    """
 
     mode: ExecutorMode
     account: str
@@ -82,3 +87,4 @@ class ExecutorStatus(msgspec.Struct, frozen=True, kw_only=True):
     head_block: int | None
     in_flight: int
     outcomes: dict[str, int]
+    realised_profit: dict[str, int] = {}

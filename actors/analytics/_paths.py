@@ -17,11 +17,14 @@ from actors.dex import (
     MIN_TICK,
     DexError,
     compute_swap_step,
+    get_amount0_delta,
+    get_amount1_delta,
     get_amount_out,
+    get_next_sqrt_price_from_input,
     get_sqrt_ratio_at_tick,
     optimal_two_pool_input,
 )
-from messages.market import Pool, PoolState, V2State
+from messages.market import Pool, PoolState, V2State, V3State
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -44,6 +47,10 @@ __all__ = [
 _BPS = 10_000
 _PIPS = 1_000_000
 _Q192 = 1 << 192
+_HUGE_INPUT = 1 << 200
+_SAFE_INPUT = 1 << 160
+_UINT160_MAX = (1 << 160) - 1
+_UINT256_MAX = (1 << 256) - 1
 
 POLISH_BUDGET = 64
 """Amounts examined on each side of a candidate before the walk gives up (see `best_input`)."""
@@ -314,7 +321,7 @@ def best_input(legs: Sequence[Leg], *, budget: int = POLISH_BUDGET) -> Sized:
         width = max(budget, x_star >> 16)
         hi = x_star + width
         if profit(hi) is None:  # the top is at most where the range ends
-            hi = _last_valid(profit, 0, hi)
+            hi = _last_valid_near(profit, _range_end_guess(legs), hi)
         start = _golden(profit, max(1, min(x_star - width, hi)), hi)
     best = _walk(profit, start, slack, budget)
     found = profit(best)
@@ -345,8 +352,66 @@ def _compiled(legs: Sequence[Leg]) -> list[Callable[[int], int | None]] | None:
                 partial(_v2_out, _BPS - leg.pool.fee // 100, reserve_in * _BPS, reserve_out)
             )
         else:
-            swaps.append(partial(_leg_out_or_zero, leg))
+            swaps.append(_v3_swap(leg))
     return swaps
+
+
+def _v3_swap(leg: Leg) -> Callable[[int], int | None]:
+    """`leg_amount_out` of a V3 leg with what does not depend on the input computed once.
+
+    The input that reaches the range's end, its fee and the output there are
+    the same for every amount; only an amount that stops short needs the
+    next price. The same answers as ``computeSwapStep`` (any doubt: the
+    general `leg_amount_out`). Written for speed (``arbiter bench e2e``).
+    """
+    constants = _v3_constants(leg)
+    if constants is None:
+        return partial(_leg_out_or_zero, leg)
+    state = leg.state
+    assert isinstance(state, V3State)  # noqa: S101 - `_v3_constants` checked it
+    price, liquidity, zero_for_one = state.sqrt_price_x96, state.liquidity, leg.zero_for_one
+    target, to_end, most, out_at_end = constants
+    keep = _PIPS - leg.pool.fee
+
+    def swap(amount_in: int) -> int | None:
+        if amount_in <= 0:
+            return 0
+        if amount_in > _SAFE_INPUT:
+            return leg_amount_out(leg, amount_in)
+        less_fee = amount_in * keep // _PIPS
+        if less_fee < to_end:
+            try:
+                after = get_next_sqrt_price_from_input(price, liquidity, less_fee, zero_for_one)
+                if after != target:
+                    return _output_between(price, after, liquidity, zero_for_one)
+            except DexError:
+                return None
+        # At the range's end (the pool takes ``to_end`` plus its fee): more is past it.
+        return None if most < amount_in else out_at_end
+
+    return swap
+
+
+def _v3_constants(leg: Leg) -> tuple[int, int, int, int] | None:
+    """The range's end, the input and input-with-fee to reach it, the output there (None: odd)."""
+    state, fee = leg.state, leg.pool.fee
+    if not isinstance(state, V3State) or not 0 <= fee < _PIPS or state.liquidity <= 0:
+        return None
+    price, liquidity, zero_for_one = state.sqrt_price_x96, state.liquidity, leg.zero_for_one
+    target = _range_target(state.tick, max(leg.pool.tick_spacing, 1), zero_for_one)
+    if not 0 < price <= _UINT160_MAX or target is None:
+        return None
+    if target > price if zero_for_one else target < price:
+        return None
+    try:
+        to_end = _input_between(price, target, liquidity, zero_for_one)
+        out_at_end = _output_between(price, target, liquidity, zero_for_one)
+    except DexError:
+        return None
+    fee_to_end = -(-to_end * fee // (_PIPS - fee))
+    if fee_to_end > _UINT256_MAX:
+        return None
+    return target, to_end, to_end + fee_to_end, out_at_end
 
 
 def _profits(swaps: list[Callable[[int], int | None]]) -> Callable[[int], int | None]:
@@ -373,6 +438,18 @@ def _v2_out(g: int, scaled_reserve_in: int, reserve_out: int, amount_in: int) ->
     return with_fee * reserve_out // (scaled_reserve_in + with_fee) if amount_in > 0 else 0
 
 
+def _input_between(current: int, to: int, liquidity: int, zero_for_one: bool) -> int:
+    if zero_for_one:
+        return get_amount0_delta(to, current, liquidity, round_up=True)
+    return get_amount1_delta(current, to, liquidity, round_up=True)
+
+
+def _output_between(current: int, to: int, liquidity: int, zero_for_one: bool) -> int:
+    if zero_for_one:
+        return get_amount1_delta(to, current, liquidity, round_up=False)
+    return get_amount0_delta(current, to, liquidity, round_up=False)
+
+
 def _leg_out_or_zero(leg: Leg, amount_in: int) -> int | None:
     return leg_amount_out(leg, amount_in) if amount_in > 0 else 0
 
@@ -385,6 +462,60 @@ def _last_valid(profit: Callable[[int], int | None], good: int, bad: int) -> int
         else:
             good = middle
     return good
+
+
+def _last_valid_near(profit: Callable[[int], int | None], guess: int, bad: int) -> int:
+    """`_last_valid` from 0 to ``bad``, found by galloping out from ``guess`` first.
+
+    The same answer (validity only ends once along the amounts), in a few
+    dozen fewer path evaluations when the guess is close: on the devnet's
+    V3 paths this bisection was most of a block's analytics step.
+    """
+    good, step = min(max(guess, 0), bad - 1), 1
+    if good == 0 or profit(good) is not None:
+        while good + step < bad and profit(good + step) is not None:
+            good += step
+            step *= 2
+        return _last_valid(profit, good, min(bad, good + step))
+    bad = good
+    while True:
+        candidate = bad - step
+        if candidate <= 0:
+            return _last_valid(profit, 0, bad)
+        if profit(candidate) is not None:
+            return _last_valid(profit, candidate, bad)
+        bad, step = candidate, step * 2
+
+
+def _range_end_guess(legs: Sequence[Leg]) -> int:
+    """About the largest input whose swaps all stay in their V3 tick ranges (0: no idea).
+
+    Each V3 leg's input that just reaches its range's end (one
+    ``computeSwapStep`` to the boundary), carried back to the path's input
+    through the unrounded curve of the legs before it (`path_curve`); the
+    smallest over the legs.
+    """
+    guess: int | None = None
+    for index, leg in enumerate(legs):
+        state = leg.state
+        if isinstance(state, V2State):
+            continue
+        target = _range_target(state.tick, max(leg.pool.tick_spacing, 1), leg.zero_for_one)
+        if target is None:
+            return 0
+        try:
+            step = compute_swap_step(
+                state.sqrt_price_x96, target, state.liquidity, _HUGE_INPUT, leg.pool.fee
+            )
+        except DexError:
+            return 0
+        cap = step.amount_in + step.fee_amount
+        a, b, c = path_curve(legs[:index])
+        if a <= cap * c:
+            continue  # the legs before never pay this much
+        x = cap * b // (a - cap * c)
+        guess = x if guess is None else min(guess, x)
+    return guess or 0
 
 
 def _value(profit: Callable[[int], int | None], x: int) -> int:

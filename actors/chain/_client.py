@@ -38,6 +38,9 @@ _HEADER_BATCH = 100
 _INCARNATIONS = itertools.count()
 # "block height is N but requested was N+1": the node's log index lags its head.
 _LOG_RETRIES = 5
+# Blocks published per loop turn in a backfill: 64 messages (PoolLogs and NewHead),
+# what a subscriber's drain takes in one turn at the kernel's default throughput.
+_PUBLISH_BATCH = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,7 @@ class ChainClient(Actor):
         self.malformed_total = 0
         self._heads_subscription: str | None = None
         self._logs_subscription: str | None = None
+        self._catch_up_told = False
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -166,8 +170,13 @@ class ChainClient(Actor):
         self.log.info("chain_connected", chain=self.settings.name, url=self.settings.ws_url)
 
     async def on_stop(self) -> None:
-        await self.connection.close()
-        await self.calls.close()
+        try:
+            await self.connection.close()
+        finally:
+            # Also when the first close is cancelled (a stop past its timeout
+            # while a slow node holds back the close frame): an unclosed
+            # session is a ResourceWarning at garbage collection.
+            await self.calls.close()
 
     def _to_message(self, notification: Notification) -> Any:
         try:
@@ -187,12 +196,22 @@ class ChainClient(Actor):
     # -- handlers -----------------------------------------------------------
 
     async def on_head_arrived(self, message: _HeadArrived) -> None:
+        first = self.memory.window.first
+        if first is not None and message.block.number < first.number:
+            # Old news: a head queued before a restart, or a slow node's late
+            # frame, below every block remembered. Tracing it would fail as a
+            # reorg too deep; the node's head now says if anything changed.
+            if not self._catch_up_told:
+                self._catch_up_told = True  # once for a mailbox full of them
+                self.context.self_ref.tell(_CatchUp())
+            return
         try:
             await self._follow(message.block, message.received_ns)
         except RpcError as exc:
             raise _failed_following(exc) from exc
 
     async def on_catch_up(self, message: _CatchUp) -> None:
+        self._catch_up_told = False
         try:
             latest = await self.connection.call("eth_getBlockByNumber", ["latest", False])
             block = decode_block(latest)
@@ -399,11 +418,20 @@ class ChainClient(Actor):
         )
 
     async def _process(self, blocks: Sequence[Block], received_ns: int) -> None:
-        """Publish each block's logs and head, in order, and record it as processed."""
+        """Publish each block's logs and head, in order, and record it as processed.
+
+        A long backfill (the node was slow or away) is published `_PUBLISH_BATCH`
+        blocks per loop turn, so that subscribers drain their mailboxes in
+        between: published at once, hundreds of blocks would overflow them and
+        the event stream would drop the newest. (A subscriber still loses what
+        it cannot take; the pool watchers catch up by `ReplayLogs`.)
+        """
         logs = await self._logs_of(blocks, self.addresses)
         events = self.context.system.events
         name = self.settings.name
-        for block in blocks:
+        for index, block in enumerate(blocks):
+            if index and not index % _PUBLISH_BATCH:
+                await asyncio.sleep(0)
             events.publish(
                 PoolLogs(
                     chain=name,

@@ -9,6 +9,7 @@ client, through the kernel's `stream`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from typing import TYPE_CHECKING, Any
@@ -74,6 +75,11 @@ class Notification(msgspec.Struct, frozen=True):
     received_ns: int
 
 
+# Seconds a close waits for the node's closing handshake before dropping the
+# socket: a slow node answers it late (behind its held-back frames), and a
+# close that outlives its actor's shutdown timeout would leave the session open.
+_CLOSE_TIMEOUT = 1.0
+
 _decode_frame = msgspec.json.Decoder(_Frame).decode
 _decode_batch = msgspec.json.Decoder(list[_Frame]).decode
 _encode = msgspec.json.Encoder().encode
@@ -115,13 +121,19 @@ class JsonRpcConnection:
             raise
 
     async def close(self) -> None:
-        """Close the socket; pending calls fail with `ChainError`. Idempotent."""
+        """Close the socket; pending calls fail with `ChainError`. Idempotent.
+
+        Waits at most `_CLOSE_TIMEOUT` for the node's side of the closing
+        handshake, then drops the socket.
+        """
         self._fail_pending(ChainError(f"connection to {self.url} closed"))
         socket, self._socket = self._socket, None
         session, self._session = self._session, None
         try:
             if socket is not None:
-                await socket.close()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(_CLOSE_TIMEOUT):
+                        await socket.close()
         finally:
             if session is not None:
                 # Marks the session closed before its first await, even if cancelled.
@@ -185,28 +197,36 @@ class JsonRpcConnection:
         """Read the socket until it closes: answer calls, yield subscription notifications.
 
         Frames that cannot be decoded are counted in ``malformed_total`` and
-        skipped. Ends by raising `ChainError` when the connection is lost.
+        skipped. Ends by raising `ChainError` when the connection is lost;
+        cancelled, it fails the calls still waiting for an answer.
         """
         socket = self._socket
         if socket is None:
             raise ChainError(f"not connected to {self.url}")
-        async for message in socket:
-            if message.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-                break
-            received_ns = time.perf_counter_ns()
-            data = message.data if isinstance(message.data, bytes) else message.data.encode()
-            try:
-                frames = _decode_batch(data) if data[:1] == b"[" else [_decode_frame(data)]
-            except msgspec.DecodeError:
-                self.malformed_total += 1
-                continue
-            for frame in frames:
-                if frame.id is not None:
-                    self._answer(frame)
-                elif frame.params is not None:
-                    yield Notification(frame.params.subscription, frame.params.result, received_ns)
-                else:
+        try:
+            async for message in socket:
+                if message.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                    break
+                received_ns = time.perf_counter_ns()
+                data = message.data if isinstance(message.data, bytes) else message.data.encode()
+                try:
+                    frames = _decode_batch(data) if data[:1] == b"[" else [_decode_frame(data)]
+                except msgspec.DecodeError:
                     self.malformed_total += 1
+                    continue
+                for frame in frames:
+                    if frame.id is not None:
+                        self._answer(frame)
+                    elif (params := frame.params) is not None:
+                        yield Notification(params.subscription, params.result, received_ns)
+                    else:
+                        self.malformed_total += 1
+        except asyncio.CancelledError:
+            # Nobody reads the answers any more (the owner is stopping): calls
+            # waiting for one fail now rather than at their timeout, which a
+            # stop would otherwise sit out before the owner's on_stop.
+            self._fail_pending(ChainError(f"connection to {self.url} no longer read"))
+            raise
         error = ChainError(f"connection to {self.url} lost")
         self._fail_pending(error)
         raise error

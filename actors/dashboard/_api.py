@@ -18,7 +18,16 @@ from aiohttp import web
 
 from actors.dashboard._metrics import CONTENT_TYPE, render_metrics
 from actors.dashboard._token import tokens_match
-from actors.dashboard._views import actor_detail, chain_row, find_cell, pool_rows, readiness, walk
+from actors.dashboard._views import (
+    actor_detail,
+    analytics_view,
+    chain_row,
+    executor_view,
+    find_cell,
+    pool_rows,
+    readiness,
+    walk,
+)
 from messages.control import Control, Pause, Restart, Resume, Shutdown, Stop
 from runtime import ActorDead, AskTimeout, MailboxFull, MessageDropped, NoHandler, Rejected
 
@@ -134,6 +143,8 @@ class Api:
         app.router.add_get("/api/pools", reads(self.pools))
         app.router.add_get("/api/opportunities", reads(self.opportunities))
         app.router.add_get("/api/txs", reads(self.txs))
+        app.router.add_get("/api/analytics", reads(self.analytics))
+        app.router.add_get("/api/executor", reads(self.executor))
         app.router.add_get("/metrics", reads(self.metrics))
         app.router.add_get("/ws", self._websocket)
         return app
@@ -234,8 +245,22 @@ class Api:
         limit = _limit(request)
         return _json(await self.collector.txs(limit, self.settings.ask_timeout))
 
+    async def analytics(self, request: web.Request) -> web.Response:
+        """Analytics' rolling statistics; 503 ``unavailable`` with the reason when it gave none."""
+        return _view_or_unavailable(
+            analytics_view(await self.collector.analytics(self.settings.ask_timeout))
+        )
+
+    async def executor(self, request: web.Request) -> web.Response:
+        """The executor's mode and outcomes; 503 ``unavailable`` with the reason if it gave none."""
+        return _view_or_unavailable(
+            executor_view(await self.collector.executor(self.settings.ask_timeout))
+        )
+
     async def metrics(self, request: web.Request) -> web.Response:
         timeout = self.settings.ask_timeout
+        analytics = await self.collector.analytics(timeout)
+        executor = await self.collector.executor(timeout)
         text = render_metrics(
             entries=walk(self.system),
             chains=await self.collector.chains(timeout),
@@ -243,6 +268,8 @@ class Api:
             dead_letters_total=self.system.dead_letters_total,
             process=self.collector.process(),
             loop=await self.collector.loop_stats(timeout),
+            analytics=None if isinstance(analytics, str) else analytics,
+            executor=None if isinstance(executor, str) else executor,
         )
         return web.Response(body=text.encode(), headers={"Content-Type": CONTENT_TYPE})
 
@@ -310,6 +337,13 @@ async def _reply_or_error(reply: Awaitable[Any], path: str) -> Any:
         raise ApiError(422, "rejected", f"{path} refused the message: {exc}") from exc
     except Exception as exc:
         raise ApiError(422, "actor_error", f"{path} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _view_or_unavailable(view: dict[str, Any]) -> web.Response:
+    if view["error"] is not None:
+        raise ApiError(503, "unavailable", view["error"])
+    del view["error"]
+    return _json(view)
 
 
 def _retrieve(done: asyncio.Future[None]) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from actors.dashboard._views import find_cell, records
+from messages.analytics import AnalyticsStats, GetAnalyticsStats
 from messages.bank import (
     ActivityTotals,
     BankHealth,
@@ -22,6 +23,7 @@ from messages.bank import (
     QueryTxs,
 )
 from messages.chain import ChainStatus, GetChainStatus
+from messages.executor import ExecutorStatus, GetExecutorStatus
 from messages.health import GetLoopStats, LoopStats
 from messages.market import GetPools, PoolSnapshot
 
@@ -94,14 +96,23 @@ class Collector:
 
     async def loop_stats(self, timeout: float) -> LoopStats | None:
         """The loop monitor's lag figures, None without a monitor."""
-        cell = find_cell(self.system, self.settings.monitor_path)
-        if cell is None:
-            return None
-        [(_, answer)] = await _ask_all([cell], GetLoopStats(), timeout)
+        answer = await self._ask_one(self.settings.monitor_path, GetLoopStats(), timeout)
         return answer if isinstance(answer, LoopStats) else None
 
+    async def analytics(self, timeout: float) -> AnalyticsStats | str:
+        """The analytics actor's rolling statistics, or why it gave none."""
+        path = self.settings.analytics_path
+        answer = await self._ask_one(path, GetAnalyticsStats(), timeout)
+        return answer if isinstance(answer, AnalyticsStats) else _why(answer, path)
+
+    async def executor(self, timeout: float) -> ExecutorStatus | str:
+        """The executor's mode and outcomes, or why it gave none."""
+        path = self.settings.executor_path
+        answer = await self._ask_one(path, GetExecutorStatus(), timeout)
+        return answer if isinstance(answer, ExecutorStatus) else _why(answer, path)
+
     def process(self) -> dict[str, float]:
-        """The runtime process's resident memory, open descriptors, connections and threads.
+        """The runtime process's memory, open descriptors, connections, threads and tasks.
 
         A figure the platform will not give (``psutil.AccessDenied``) is left out.
         The connection count is re-read at most every `_CONNECTIONS_EVERY` s.
@@ -113,6 +124,8 @@ class Collector:
             "connections": self._connections_count,
             "threads": process.num_threads,
             "cpu_seconds_total": lambda: round(sum(process.cpu_times()[:2]), 3),
+            # Tasks alive on the loop: flat when nothing leaks (`make soak` reads it).
+            "asyncio_tasks": lambda: len(asyncio.all_tasks()),
         }
         figures: dict[str, float] = {}
         with process.oneshot():
@@ -139,7 +152,11 @@ class Collector:
         return [] if cell is None else list(cell.children.values())
 
     async def _ask_bank(self, message: object, timeout: float) -> Any:
-        cell = find_cell(self.system, self.settings.bank_path)
+        return await self._ask_one(self.settings.bank_path, message, timeout)
+
+    async def _ask_one(self, path: str, message: object, timeout: float) -> Any:
+        """The answer of the actor at ``path``, as `_ask_all` gives it; None if there is none."""
+        cell = find_cell(self.system, path)
         if cell is None:
             return None
         [(_, answer)] = await _ask_all([cell], message, timeout)
@@ -173,7 +190,9 @@ async def _ask_all(
     return answers
 
 
-def _why(answer: Any) -> str:
+def _why(answer: Any, path: str = "") -> str:
+    if answer is None:
+        return f"no actor at {path}"
     if isinstance(answer, BaseException):
         return f"{type(answer).__name__}: {answer}"
     return str(answer)

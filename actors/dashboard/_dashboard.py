@@ -13,7 +13,15 @@ from actors.dashboard._api import Api
 from actors.dashboard._collect import Collector
 from actors.dashboard._history import History
 from actors.dashboard._token import ENV_TOKEN, resolve_token
-from actors.dashboard._views import actor_rows, chain_row, pool_rows, readiness, walk
+from actors.dashboard._views import (
+    actor_rows,
+    analytics_view,
+    chain_row,
+    executor_view,
+    pool_rows,
+    readiness,
+    walk,
+)
 from actors.dashboard._websocket import Hub
 from messages.health import GetDashboardUrl  # noqa: TC001 - handlers' types are read at run time
 from runtime import Actor
@@ -44,8 +52,9 @@ class Dashboard(Actor):
     restart by its supervisor rebinds it afresh. Requests read the kernel's
     snapshot directly and steer actors through `ActorRef.control`; every
     ``push_interval`` the actor samples the tree for the sparklines and, if
-    anyone is watching, asks the chain clients, DEX watchers, bank and loop
-    monitor what they know and pushes one snapshot to every viewer.
+    anyone is watching, asks the chain clients, DEX watchers, bank, loop
+    monitor, analytics and executor what they know and pushes one snapshot
+    to every viewer.
 
     Args:
         settings: address, token, limits and where to find the other actors.
@@ -140,6 +149,8 @@ class Dashboard(Actor):
             "pools": pool_rows(await collector.pools(timeout)),
             "opportunities": await collector.opportunities(_PAGE_ROWS, timeout),
             "txs": await collector.txs(_PAGE_ROWS, timeout),
+            "analytics": analytics_view(await collector.analytics(timeout)),
+            "executor": executor_view(await collector.executor(timeout)),
             "process": collector.process(),
             "loop": None if loop is None else msgspec.structs.asdict(loop),
             "bank": None if bank is None else msgspec.structs.asdict(bank),

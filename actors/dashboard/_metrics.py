@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from messages.chain import ChainStatus
+from messages.executor import ExecutionOutcome, ExecutorMode
 from runtime._histogram import bucket_lower, bucket_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from actors.dashboard._views import ChainAnswer, Entry
+    from messages.analytics import AnalyticsStats
     from messages.bank import ActivityTotals
+    from messages.executor import ExecutorStatus
     from messages.health import ActorSnapshot, LoopStats
     from runtime._histogram import Histogram
 
@@ -54,6 +57,30 @@ _CHAIN_COUNTERS: list[tuple[str, str, Callable[[ChainStatus], float | None]]] = 
 ]
 
 
+_ANALYTICS: list[tuple[str, str, str, Callable[[AnalyticsStats], float | None]]] = [
+    ("pools", "gauge", "Pools in analytics' price graph.", lambda a: a.pools),
+    ("cycles", "gauge", "Arbitrage cycles analytics evaluates.", lambda a: a.cycles),
+    (
+        "blocks_evaluated_total",
+        "counter",
+        "Blocks whose changed pools' cycles analytics re-evaluated.",
+        lambda a: a.blocks_evaluated,
+    ),
+    (
+        "cycles_evaluated_total",
+        "counter",
+        "Cycle evaluations made by analytics.",
+        lambda a: a.cycles_evaluated_total,
+    ),
+    (
+        "evaluation_seconds",
+        "gauge",
+        "How long analytics' last block re-evaluation took.",
+        lambda a: None if a.last_evaluation_us is None else a.last_evaluation_us / 1e6,
+    ),
+]
+
+
 def render_metrics(
     *,
     entries: list[Entry],
@@ -62,6 +89,8 @@ def render_metrics(
     dead_letters_total: int,
     process: dict[str, float],
     loop: LoopStats | None,
+    analytics: AnalyticsStats | None = None,
+    executor: ExecutorStatus | None = None,
 ) -> str:
     """The whole exposition, every family with its ``# HELP`` and ``# TYPE``.
 
@@ -127,7 +156,80 @@ def render_metrics(
             ]
             if lag_ms is not None:
                 lines.append(f"{family} {lag_ms / 1000!r}")
+    _analytics(lines, analytics)
+    _executor(lines, executor)
     return "\n".join(lines) + "\n"
+
+
+def _analytics(lines: list[str], analytics: AnalyticsStats | None) -> None:
+    """Analytics' own figures, and its rolling window's spread and rate per DEX."""
+    for name, kind, text, read in _ANALYTICS:
+        family = f"arbiter_analytics_{name}"
+        lines += [f"# HELP {family} {text}", f"# TYPE {family} {kind}"]
+        number = None if analytics is None else read(analytics)
+        if number is not None:
+            lines.append(f"{family} {_number(number)}")
+    dexes = [] if analytics is None else [(d.dex, d) for d in analytics.dexes]
+    _family(
+        lines,
+        "arbiter_analytics_spread_bps",
+        "gauge",
+        "Widest spread between a DEX's pool and another pool of its pair (basis points).",
+        by="dex",
+        items=dexes,
+        value=lambda d: d.spread_bps,
+    )
+    _family(
+        lines,
+        "arbiter_analytics_opportunities_per_hour",
+        "gauge",
+        "Opportunities through a DEX over analytics' rolling window, per hour.",
+        by="dex",
+        items=dexes,
+        value=lambda d: d.opportunities_per_hour,
+    )
+
+
+def _executor(lines: list[str], executor: ExecutorStatus | None) -> None:
+    """The executor's mode, its outcomes by kind, and its realised profit per start token."""
+    modes: list[tuple[str, int]] = []
+    outcomes: list[tuple[str, int]] = []
+    profits: list[tuple[str, int]] = []
+    in_flight: list[tuple[str, int]] = []
+    if executor is not None:
+        modes = [(mode, int(mode == executor.mode)) for mode in get_args(ExecutorMode)]
+        outcomes = [(o, executor.outcomes.get(o, 0)) for o in get_args(ExecutionOutcome)]
+        profits = sorted(executor.realised_profit.items())
+        in_flight = [("", executor.in_flight)]
+    for family, kind, text, by, items in (
+        (
+            "arbiter_executor_mode",
+            "gauge",
+            "1 for the executor's current mode, 0 for the other modes.",
+            "mode",
+            modes,
+        ),
+        (
+            "arbiter_executor_outcomes_total",
+            "counter",
+            "Opportunities the executor handled, by outcome.",
+            "outcome",
+            outcomes,
+        ),
+        (
+            "arbiter_executor_realised_profit",
+            "gauge",
+            "Profit the executor's mined arbitrages realised, in raw units of their start token.",
+            "token",
+            profits,
+        ),
+    ):
+        _family(lines, family, kind, text, by=by, items=items, value=lambda n: n)
+    lines += [
+        "# HELP arbiter_executor_in_flight Transactions sent and not yet final.",
+        "# TYPE arbiter_executor_in_flight gauge",
+        *(f"arbiter_executor_in_flight {n}" for _, n in in_flight),
+    ]
 
 
 def _actors(lines: list[str], entries: list[Entry]) -> None:

@@ -37,6 +37,8 @@ class DashboardSettings:
         dex_path: every child of it is asked `GetPools`.
         bank_path: asked for opportunities, transactions and totals.
         monitor_path: asked `GetLoopStats`.
+        analytics_path: asked `GetAnalyticsStats`.
+        executor_path: asked `GetExecutorStatus`.
     """
 
     host: str = "127.0.0.1"
@@ -54,6 +56,8 @@ class DashboardSettings:
     dex_path: str = "/app/dex"
     bank_path: str = "/app/bank"
     monitor_path: str = "/app/monitor"
+    analytics_path: str = "/app/analytics"
+    executor_path: str = "/app/executor"
 
     @property
     def reads_need_token(self) -> bool:

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from messages.analytics import AnalyticsStats
 from messages.chain import ChainStatus
+from messages.executor import ExecutorStatus
 from messages.health import ActorSnapshot
 from messages.market import PoolSnapshot, V2State, V3State
 from runtime import RestartType
@@ -25,7 +27,9 @@ __all__ = [
     "Entry",
     "actor_detail",
     "actor_rows",
+    "analytics_view",
     "chain_row",
+    "executor_view",
     "find_cell",
     "pool_rows",
     "readiness",
@@ -165,6 +169,36 @@ def records(answer: Any, limit: int) -> list[Any]:
 
 def _is_amount(key: str) -> bool:
     return key in {"amount_in", "amount_out"} or key.endswith("_wei")
+
+
+def analytics_view(answer: AnalyticsStats | str) -> dict[str, Any]:
+    """Analytics' rolling statistics as ``GET /api/analytics`` gives them, or why there are none.
+
+    Profits (every ``*_wei``) are decimal strings, as in `records`; ``error``
+    is None, or the reason when the actor gave no answer (then nothing else).
+    """
+    if not isinstance(answer, AnalyticsStats):
+        return {"error": answer}
+    view: dict[str, Any] = records([answer], 1)[0]
+    for group in ("pairs", "dexes"):
+        view[group] = records(getattr(answer, group), len(getattr(answer, group)))
+    view["error"] = None
+    return view
+
+
+def executor_view(answer: ExecutorStatus | str) -> dict[str, Any]:
+    """The executor's status as ``GET /api/executor`` gives it, or why there is none.
+
+    ``min_profit`` and the ``realised_profit`` per start token are decimal
+    strings (raw token units exceed what a JavaScript number holds exactly).
+    """
+    if not isinstance(answer, ExecutorStatus):
+        return {"error": answer}
+    view: dict[str, Any] = msgspec.structs.asdict(answer)
+    view["min_profit"] = str(answer.min_profit)
+    view["realised_profit"] = {token: str(n) for token, n in answer.realised_profit.items()}
+    view["error"] = None
+    return view
 
 
 def readiness(

@@ -5,16 +5,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+import msgspec
+
 from actors.dex._apply import apply_event
 from actors.dex._events import decode_event
 from actors.dex._exceptions import MalformedLog, ReorgTooDeep
 from actors.dex._journal import DEFAULT_JOURNAL_DEPTH, StateJournal
 from messages.bank import Checkpoint, LoadCheckpoint, PoolRecord, RecordPoolStates
-from messages.chain import PoolLogs, Reorg, ReplayLogs, Rpc, WatchAddresses
+from messages.chain import (
+    ChainStatus,
+    GetChainStatus,
+    PoolLogs,
+    Reorg,
+    ReplayLogs,
+    Rpc,
+    WatchAddresses,
+)
 from messages.market import GetPools, Pool, PoolSnapshot, PoolState, PoolUpdated, V2State, V3State
 from runtime import Actor, ArbiterError, ChainError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from runtime import ActorRef
 
 __all__ = ["PoolWatcher", "WatcherSettings"]
@@ -52,6 +64,8 @@ class WatcherSettings:
         complete_every: every this many blocks the record sent to the bank
             holds every pool, not only those the block changed, so that a
             lost record costs the bank at most this many blocks of checkpoints.
+        sync_interval: seconds between checks that no block the chain client
+            processed was lost on the way here (see `PoolWatcher.on_sync`).
     """
 
     dex: str
@@ -65,6 +79,17 @@ class WatcherSettings:
     journal_depth: int = DEFAULT_JOURNAL_DEPTH
     bank_path: str = "/app/bank"
     complete_every: int = 64
+    sync_interval: float = 1.0
+
+
+class _Sync(msgspec.Struct, frozen=True):
+    """Time to check that every block the chain client processed reached this watcher."""
+
+
+class _ChainAt(msgspec.Struct, frozen=True):
+    """The chain client's processed block, as it answered a `_Sync` check (None: no answer)."""
+
+    processed_block: int | None
 
 
 class PoolWatcher(Actor):
@@ -72,11 +97,20 @@ class PoolWatcher(Actor):
 
     Every block's `PoolLogs` is applied in order (V2 ``Sync``; V3 ``Swap``,
     ``Mint``, ``Burn``) and each changed pool is published once as
-    `PoolUpdated`. The chain client publishes every block, so a block number
-    that skips one means messages were lost: the watcher then reads the
-    state again rather than guess. A `Reorg` is undone from a per-block
-    journal, or by reading the state at the ancestor when it goes deeper than
-    the journal. A log that does not parse is counted and its pool re-read.
+    `PoolUpdated`. A `Reorg` is undone from a per-block journal, or by
+    reading the state at the ancestor when it goes deeper than the journal.
+    A log that does not parse is counted and its pool re-read.
+
+    The chain client publishes every block, but a publication can be lost on
+    the way: the event stream drops what a full mailbox cannot take (a long
+    backfill after the node was slow or away), and a restarting watcher is
+    not subscribed. So the watcher never waits for a block to reach it: a
+    block number that skips one, or a chain client found ahead of it by the
+    check made every `WatcherSettings.sync_interval`, makes it ask the
+    chain client for the blocks it missed (`ReplayLogs`, exact and one
+    ``eth_getLogs``), or read the state again when its block is no longer
+    on the client's chain. Once the chain is quiet, every watcher is at the
+    client's processed block, whatever was lost.
 
     Every processed block is recorded in the bank (`RecordPoolStates`, with
     the pools it changed; with every pool after a read from the chain). A
@@ -91,11 +125,14 @@ class PoolWatcher(Actor):
         self.pools: dict[str, Pool] = {}
         self.states: dict[str, PoolState] = {}
         self.block: int | None = None
+        self.block_hash: str | None = None
         self.journal: StateJournal[PoolState] = StateJournal(settings.journal_depth)
         self.malformed_total = 0
         self.rereads_total = 0
+        self.catch_ups_total = 0
         self.restored_from: int | None = None
         self._complete_due = False  # the next record must hold every pool
+        self._sync_asked = False  # a `_Sync` check awaits the chain client's answer
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -103,6 +140,7 @@ class PoolWatcher(Actor):
         events = self.context.system.events
         events.subscribe(PoolLogs, self.context.self_ref)
         events.subscribe(Reorg, self.context.self_ref)
+        self.context.every(self.settings.sync_interval, _Sync())
         addresses = {a.lower() for a in [*self.settings.pools, *await self._discover()]}
         checkpoint = await self._checkpoint()
         restored = self._restorable(checkpoint, addresses)
@@ -133,17 +171,95 @@ class PoolWatcher(Actor):
         if message.chain != self.settings.chain:
             return
         number = message.block_number
+        if self.block is not None and number > self.block + 1:
+            await self._catch_up()  # the blocks in between were lost on the way
         if self.block is None or number > self.block + 1:
-            # First block after starting, or blocks were lost on the way:
-            # the state before this block comes from the chain itself.
+            # First block after starting, or the blocks in between could not be
+            # replayed: the state before this block comes from the chain itself.
             await self._read_all(number - 1)
         if self.block is not None and number <= self.block:
-            return  # already in the state that was read
+            return  # already in the state that was read or replayed
+        await self._apply_block(message)
+
+    def on_sync(self, message: _Sync) -> None:
+        """Ask the chain client for its processed block, without waiting for it here.
+
+        The last blocks published before the chain goes quiet have no later
+        block to show that they were lost; this check does. The answer
+        arrives as `_ChainAt` through the mailbox, while the watcher goes on
+        with its blocks: a chain client busy with a slow node holds up
+        neither. One check at a time.
+        """
+        if self._sync_asked or self.block is None:
+            return
+        self._sync_asked = True
+        self.context.pipe(
+            self._chain().ask(GetChainStatus(), timeout=30),
+            lambda status: _ChainAt(status.processed_block),
+            lambda _: _ChainAt(None),
+            name="sync",
+        )
+
+    async def on_chain_at(self, message: _ChainAt) -> None:
+        """Catch up if the chain client had processed blocks that never arrived here.
+
+        Exact, not a guess: the client published every block up to the one
+        it answered before it answered, so their `PoolLogs` (and any `Reorg`)
+        are ahead of this answer in the mailbox. If the watcher is still
+        behind when the answer comes, they were lost.
+        """
+        self._sync_asked = False
+        processed = message.processed_block
+        if processed is not None and self.block is not None and processed > self.block:
+            await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        """Apply the blocks the chain client processed after this watcher's block.
+
+        They come from its header window (`ReplayLogs`), as they were
+        published. If this watcher's block is not on the client's chain any
+        more (a `Reorg` was lost too), the state is read again at the
+        client's processed block instead.
+        """
+        if self.block is None or self.block_hash is None:
+            return
+        replay: list[PoolLogs] | None = await self._chain().ask(
+            ReplayLogs(
+                addresses=list(self.pools), after_number=self.block, after_hash=self.block_hash
+            ),
+            timeout=30,
+        )
+        self.catch_ups_total += 1
+        self.log.info(
+            "catching_up",
+            dex=self.settings.dex,
+            block=self.block,
+            blocks=None if replay is None else len(replay),
+        )
+        if replay is not None:
+            await self._apply_replay(replay)
+            return
+        status: ChainStatus = await self._chain().ask(GetChainStatus(), timeout=30)
+        if status.processed_block is not None:
+            await self._read_all(status.processed_block)
+
+    async def _apply_replay(self, replay: Sequence[PoolLogs]) -> None:
+        """Apply replayed blocks (oldest first) that follow this watcher's block."""
+        for logs in replay:
+            if self.block is None or logs.block_number > self.block + 1:
+                return  # not contiguous: never from the chain client; the next check reads
+            if logs.block_number == self.block + 1:
+                await self._apply_block(logs)
+
+    async def _apply_block(self, message: PoolLogs) -> None:
+        """Apply the block after this watcher's block, publish and record what it changed."""
+        number = message.block_number
         changed, suspect = self._apply(message)
         for address in suspect:
             self._remember(number, message.block_hash, address, changed)
             changed[address] = self.states[address] = await self._read_state(address, hex(number))
         self.block = number
+        self.block_hash = message.block_hash
         for address, state in changed.items():
             self._publish(address, state, number, message.block_hash, message.received_ns)
         self._record(number, message.block_hash, changed)
@@ -193,6 +309,7 @@ class PoolWatcher(Actor):
                 if state is not None:
                     self.states[address] = state
             self.block = message.ancestor_number
+            self.block_hash = message.ancestor_hash
             self._record(
                 message.ancestor_number,
                 message.ancestor_hash,
@@ -254,9 +371,9 @@ class PoolWatcher(Actor):
             if entry.pool.address in self.pools:
                 self.states[entry.pool.address] = entry.state
         self.block = self.restored_from = checkpoint.block_number
+        self.block_hash = checkpoint.block_hash
         self.journal.reset(checkpoint.block_number)
-        for logs in replay:
-            await self.on_pool_logs(logs)
+        await self._apply_replay(replay)
         return True
 
     def _record(
@@ -369,8 +486,10 @@ class PoolWatcher(Actor):
         for address in self.pools:
             self.states[address] = await self._read_state(address, {"blockHash": block_hash})
         self.block = block
+        self.block_hash = block_hash
         self.journal.reset(block)
         self.rereads_total += 1
+        self.log.info("pools_read", dex=self.settings.dex, block=block, rewound=rewound)
         self._complete_due = True
         self._record(block, block_hash, {}, rewound=rewound)
 

@@ -178,6 +178,7 @@ class Executor(Actor):
         self.sent: dict[str, _Sent] = {}
         self.executions: deque[Execution] = deque(maxlen=settings.history)
         self.outcomes: Counter[str] = Counter()
+        self.realised: Counter[str] = Counter()
         self._chain: ActorRef | None = None
 
     # -- lifecycle ------------------------------------------------------------------
@@ -297,6 +298,7 @@ class Executor(Actor):
             head_block=self.head,
             in_flight=len(self.sent),
             outcomes=dict(self.outcomes),
+            realised_profit=dict(self.realised),
         )
 
     def on_get_executions(self, message: GetExecutions) -> list[Execution]:
@@ -447,6 +449,8 @@ class Executor(Actor):
         )
         self.executions.append(execution)
         self.outcomes[outcome] += 1
+        if outcome == "executed" and execution.realised_profit is not None:
+            self.realised[execution.start_token] += execution.realised_profit
         self.log.info(
             "opportunity_handled",
             outcome=outcome,

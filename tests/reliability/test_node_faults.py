@@ -3,10 +3,10 @@
 anvil is killed and started again on the same port, once after saving its
 state (the chain goes on where it stopped) and once from an older dump
 (the blocks mined since are lost and mined again differently: a reorg, as a
-node that crashed and lost its tip would show); the node's answers
-delayed by seconds are in `make chaos` (test_chaos.py), until the chain
-client stops leaving WebSocket sessions unclosed under a slow node. After each
-fault the traffic runs on, and then every pool's state must equal the
+node that crashed and lost its tip would show); and the node's answers held
+back by seconds (tests/fixtures/delaying_proxy.py): within the timeout,
+beyond it, and at random (`make chaos` keeps them coming for longer). After
+each fault the traffic runs on, and then every pool's state must equal the
 contracts at the processed block, whose hash must be the node's, and the
 published heads must link without a block skipped or published twice.
 
@@ -25,6 +25,7 @@ import binascii
 import gzip
 import itertools
 import os
+import random
 import signal
 import subprocess
 import time
@@ -41,6 +42,8 @@ from messages.chain import ChainStatus, GetChainStatus, NewHead, Reorg
 from runtime import Actor, ActorSystem, Backoff, SupervisorPolicy
 from tests.actors.dex.test_watcher import World
 from tests.fixtures.anvil import anvil_binary
+from tests.fixtures.delaying_proxy import DelayingProxy
+from tests.fixtures.waiting import eventually
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -224,3 +227,63 @@ async def test_a_node_restarted_from_an_older_state_is_followed_through_the_lost
         reorgs = [m for m in seen if isinstance(m, Reorg)]
         assert reorgs, "the blocks lost with the node must be unwound"
         assert reorgs[0].ancestor_number <= dumped_at
+
+
+def chain_failures(world: World) -> int:
+    """How many times the chain client has failed (timed out) so far."""
+    (snapshot,) = [a for a in world.system.snapshot() if a.path == "/chain"]
+    return snapshot.failed_total
+
+
+async def test_node_answers_a_second_late_within_the_timeout_lose_nothing(node: Node) -> None:
+    async with DelayingProxy(node.port) as proxy:
+        async for world, seen in _world(node, proxy.url, rpc_timeout=10.0):
+            await world.blocks_of_traffic(3)
+            proxy.delay = 1.0
+            await world.blocks_of_traffic(3)
+            status = await assert_follows_the_node(world, seen)  # all the while a second late
+            assert proxy.delayed_total > 0
+            assert status.reconnects_total == 0, "slow but within the timeout: no reconnection"
+            proxy.delay = 0.0
+
+
+async def test_a_node_slower_than_the_timeout_is_reconnected_to_and_caught_up_with(
+    node: Node,
+) -> None:
+    async with DelayingProxy(node.port) as proxy:
+        async for world, seen in _world(node, proxy.url, rpc_timeout=1.0):
+            await world.blocks_of_traffic(3)
+            proxy.delay = 2.0
+            await eventually(lambda w=world: chain_failures(w) >= 1, timeout=30)  # timed out
+            await world.blocks_of_traffic(3)
+            proxy.delay = 0.0
+            await world.blocks_of_traffic(3)
+            status = await assert_follows_the_node(world, seen)
+            assert status.reconnects_total >= 1
+
+
+async def test_node_answers_delayed_by_zero_to_three_seconds_at_random_lose_nothing(
+    node: Node,
+) -> None:
+    """Eight spells of 0, 0.5, 1 or 3 s (seeded) against a 2 s timeout.
+
+    A 3 s spell lasts until the client has timed out and restarted, so each
+    one is a reconnection; the others last three blocks of traffic.
+    """
+    delays = random.Random(5).choices([0.0, 0.5, 1.0, 3.0], k=8)
+    async with DelayingProxy(node.port) as proxy:
+        async for world, seen in _world(node, proxy.url, rpc_timeout=2.0):
+            for delay in delays:
+                proxy.delay = delay
+                if delay > 2.0:
+                    failed = chain_failures(world)
+                    await eventually(lambda w=world, f=failed: chain_failures(w) > f, timeout=30)
+                else:
+                    await world.blocks_of_traffic(3)
+            proxy.delay = 0.0
+            status = await assert_follows_the_node(world, seen)
+            assert status.reconnects_total >= delays.count(3.0) > 0
+            print(  # noqa: T201
+                f"slow node: {proxy.delayed_total} delayed chunks, "
+                f"{status.reconnects_total} reconnects, processed {status.processed_block}"
+            )

@@ -37,6 +37,29 @@ function fmtBytes(b) {
   return (b / 1048576).toFixed(1) + " MiB";
 }
 
+// Wei as ether, to 6 significant digits; amounts arrive as decimal strings (exact, beyond 2**53).
+function fmtWei(wei) {
+  if (wei === null || wei === undefined) return "–";
+  const value = BigInt(wei);
+  const sign = value < 0n ? "-" : "";
+  const abs = value < 0n ? -value : value;
+  if (abs < 1000000n) return `${sign}${abs} wei`;
+  const ether = Number(abs) / 1e18;
+  return `${sign}${ether.toPrecision(6)} ETH`;
+}
+
+// Raw token units (decimals unknown here): exact when short, else as a power of ten.
+function fmtUnits(units) {
+  const text = String(units);
+  const digits = text.replace("-", "");
+  if (digits.length <= 9) return Number(text).toLocaleString("en-US");
+  return `${text.slice(0, text.length - digits.length + 1)}.${digits.slice(1, 4)}e${digits.length - 1}`;
+}
+
+function fmtBps(bps) {
+  return bps === null || bps === undefined ? "–" : (bps / 100).toFixed(2) + " %";
+}
+
 function short(hex) {
   if (!hex) return "–";
   return hex.length > 14 ? hex.slice(0, 8) + "…" + hex.slice(-4) : hex;
@@ -303,8 +326,8 @@ function renderTables(data) {
   fillTable("opportunities", data.opportunities, [
     [(o) => o.id],
     [(o) => o.block],
-    [(o) => o.expected_profit_wei],
-    [(o) => o.gas_cost_wei, "wide"],
+    [(o) => fmtWei(o.expected_profit_wei)],
+    [(o) => fmtWei(o.gas_cost_wei), "wide"],
     [(o) => fmtMicros(o.latency_us), "wide"],
     [(o) => o.status],
   ]);
@@ -316,6 +339,47 @@ function renderTables(data) {
     [(t) => t.block],
     [(t) => t.opportunity_id, "wide"],
   ]);
+}
+
+const OUTCOMES = ["observed", "simulated", "sent", "executed", "reverted", "skipped", "stale"];
+
+function statsColumns(name) {
+  return [
+    [name],
+    [(r) => r.pools, "wide"],
+    [(r) => fmtBps(r.spread_bps)],
+    [(r) => fmtCount(r.opportunities_per_hour)],
+    [(r) => fmtWei(r.best_profit_wei)],
+    [(r) => fmtWei(r.median_profit_wei), "wide"],
+  ];
+}
+
+function renderAnalytics(analytics, executor) {
+  const problems = [];
+  const a = analytics && !analytics.error ? analytics : null;
+  const x = executor && !executor.error ? executor : null;
+  if (analytics && analytics.error) problems.push(`analytics: ${analytics.error}`);
+  if (executor && executor.error) problems.push(`executor: ${executor.error}`);
+  const error = $("analytics-error");
+  setText(error, problems.join(" · "));
+  error.hidden = problems.length === 0;
+
+  setText($("analytics-window"), a ? `(last ${Math.round(a.window_s / 60)} min)` : "");
+  setText($("analytics-opportunities"), a ? fmtCount(a.opportunities_total) : "–");
+  setText($("analytics-cycles"), a ? `${fmtCount(a.cycles)} over ${fmtCount(a.pools)} pools` : "–");
+  setText($("analytics-evaluation"), a ? fmtMicros(a.last_evaluation_us) : "–");
+  fillTable("analytics-pairs", a ? a.pairs : [], statsColumns((r) => `${short(r.token0)} / ${short(r.token1)}`));
+  fillTable("analytics-dexes", a ? a.dexes : [], statsColumns((r) => r.dex));
+
+  setText($("executor-mode"), x ? x.mode : "–");
+  setText($("executor-executed"), x ? fmtCount(x.outcomes.executed || 0) : "–");
+  setText($("executor-in-flight"), x ? fmtCount(x.in_flight) : "–");
+  const counts = x ? OUTCOMES.map((o) => `${o} ${fmtCount(x.outcomes[o] || 0)}`) : [];
+  setText($("executor-outcomes"), counts.join(" · "));
+  // Raw units of each start token: the page knows no token's decimals or symbol.
+  const profits = x ? Object.entries(x.realised_profit) : [];
+  const realised = profits.map(([token, units]) => `${fmtUnits(units)} of ${short(token)}`);
+  setText($("executor-profit"), x ? `realised profit: ${realised.join(" · ") || "none yet"}` : "");
 }
 
 function renderOverview(data) {
@@ -433,6 +497,7 @@ function connect() {
     renderOverview(data);
     renderActors(data.actors);
     renderTables(data);
+    renderAnalytics(data.analytics, data.executor);
   };
   socket.onclose = async (event) => {
     setText(connection, "reconnecting");

@@ -14,6 +14,7 @@ from actors.analytics import (
     profitable_at_margin,
     real_optimum,
 )
+from actors.analytics._paths import _v3_swap
 from actors.dex import amount_out_within_range, get_sqrt_ratio_at_tick
 from messages.market import Pool, V2State, V3State
 
@@ -160,3 +161,13 @@ def test_on_deep_v2_pools_no_neighbouring_input_beats_the_closed_form() -> None:
     assert chosen.profit > 10**16
     for amount_in in range(chosen.amount_in - 100, chosen.amount_in + 101):
         assert profit([first, second], amount_in) <= chosen.profit  # type: ignore[operator]
+
+
+@settings(max_examples=200, deadline=None)
+@given(v3_legs(), st.integers(min_value=0, max_value=2**40))
+def test_a_compiled_v3_leg_pays_what_leg_amount_out_says_for_every_input(
+    leg: Leg, start: int
+) -> None:
+    swap = _v3_swap(leg)
+    amounts = [*range(64), *range(start, start + 64), 2**100, 2**170]
+    assert [swap(x) for x in amounts] == [leg_amount_out(leg, x) if x else 0 for x in amounts]

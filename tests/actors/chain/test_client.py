@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import pytest
 
-from actors.chain import ChainClient, ChainMemory, ChainSettings
+from actors.chain import ChainClient, ChainMemory, ChainSettings, Header
 from messages.chain import (
     ChainStatus,
     GetChainStatus,
@@ -20,7 +20,7 @@ from messages.chain import (
     Rpc,
     WatchAddresses,
 )
-from runtime import Actor, ActorSystem, Backoff, SupervisorPolicy
+from runtime import Actor, ActorSystem, Backoff, MailboxConfig, SupervisorPolicy
 from tests.fixtures.proxy import DroppingProxy
 from tests.fixtures.waiting import eventually
 
@@ -173,6 +173,35 @@ async def test_a_dropped_connection_is_resumed_without_skipping_or_repeating_blo
             assert [h.number for h in heads] == list(range(first, tip + 1))
             for head in heads[-6:]:
                 assert head.hash == await chain.node_block_hash(head.number)
+
+
+async def test_a_long_backfill_is_published_at_a_pace_a_small_mailbox_takes_without_loss(
+    anvil_node: AnvilNode,
+) -> None:
+    async with ActorSystem("test") as system:
+        seen: list[Any] = []
+        # 64 messages: the default throughput, what one drain takes in one loop turn.
+        small = MailboxConfig(capacity=64)
+        recorder = await system.spawn(partial(Recorder, seen), name="recorder", mailbox=small)
+        for kind in (NewHead, PoolLogs):
+            system.events.subscribe(kind, recorder)
+        # A client that resumes 300 blocks behind the node (it was away, or slow).
+        block = await anvil_node.rpc("eth_getBlockByNumber", "latest", False)
+        start = int(block["number"], 16)
+        memory = ChainMemory()
+        memory.window.append(Header(start, block["hash"], block["parentHash"]))
+        await anvil_node.rpc("anvil_mine", hex(300))
+        settings = ChainSettings("devnet", anvil_node.ws_url, 31337, poll_interval=60)
+        client = await system.spawn(partial(ChainClient, settings, memory), name="chain")
+        chain = Chain(system, client, seen)
+        await chain.processed(start + 300)
+        await eventually(lambda: len(seen) >= 600, timeout=20)
+
+        (snapshot,) = [a for a in system.snapshot() if a.path == "/recorder"]
+        assert snapshot.dropped_total == 0
+        numbers = list(range(start + 1, start + 301))
+        assert [h.number for h in chain.heads()] == numbers
+        assert [m.block_number for m in seen if isinstance(m, PoolLogs)] == numbers
 
 
 async def test_every_log_of_a_watched_address_arrives_once_with_its_block(chain: Chain) -> None:

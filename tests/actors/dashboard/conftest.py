@@ -1,8 +1,9 @@
 """A running system with a dashboard on a free loopback port, and stand-ins for the actors it asks.
 
 The tree mirrors the app's: ``/app/monitor``, ``/app/chain/devnet``,
-``/app/dex/uniswap_v2_a``, ``/app/bank``, ``/app/worker``, ``/app/dashboard``.
-The chain client, watcher and bank are small actors answering the
+``/app/dex/uniswap_v2_a``, ``/app/bank``, ``/app/analytics``,
+``/app/executor``, ``/app/worker``, ``/app/dashboard``. The chain client,
+watcher, bank, analytics and executor are small actors answering the
 dashboard's queries with fixed data; the worker keeps the parameters it is
 sent and fails on request.
 """
@@ -20,9 +21,11 @@ import pytest
 import uvloop
 
 from actors.dashboard import Dashboard, DashboardSettings
+from messages.analytics import AnalyticsStats, DexStats, GetAnalyticsStats, PairStats
 from messages.bank import ActivityTotals, QueryOpportunities, QueryTotals, QueryTxs
 from messages.chain import ChainStatus, GetChainStatus
 from messages.control import SetParam  # noqa: TC001 - handlers' types are read at run time
+from messages.executor import ExecutorStatus, GetExecutorStatus
 from messages.health import GetDashboardUrl
 from messages.market import GetPools, Pool, PoolSnapshot, V2State, V3State
 from runtime import Actor, ActorSystem, ManualClock, Rejected, Supervisor
@@ -133,6 +136,66 @@ class FakeBank(Actor):
         return ActivityTotals(opportunities_total=5, txs_total={"mined": 3, "failed": 1})
 
 
+TOKEN_A = "0x" + "1a" * 20
+TOKEN_B = "0x" + "2b" * 20
+ANALYTICS = AnalyticsStats(
+    window_s=3600,
+    pools=2,
+    cycles=1,
+    blocks_evaluated=40,
+    cycles_evaluated_total=40,
+    opportunities_total=7,
+    last_block=120,
+    last_evaluation_us=85,
+    min_profit_wei=0,
+    max_hops=3,
+    pairs=[
+        PairStats(
+            token0=TOKEN_A,
+            token1=TOKEN_B,
+            pools=2,
+            spread_bps=125,
+            opportunities=7,
+            opportunities_per_hour=7,
+            best_profit_wei=BIG,
+            median_profit_wei=3 * 10**15,
+        )
+    ],
+    dexes=[
+        DexStats(
+            dex="uniswap_v2_a",
+            pools=2,
+            spread_bps=125,
+            opportunities=7,
+            opportunities_per_hour=7,
+            best_profit_wei=BIG,
+            median_profit_wei=None,
+        )
+    ],
+)
+EXECUTOR = ExecutorStatus(
+    mode="live",
+    account="0x" + "3c" * 20,
+    contract="0x" + "4d" * 20,
+    max_age_blocks=2,
+    min_profit=1,
+    head_block=120,
+    in_flight=1,
+    outcomes={"executed": 4, "skipped": 2, "sent": 5},
+    realised_profit={TOKEN_A: BIG},
+)
+
+
+class FakeAnalytics(Actor):
+    def on_stats(self, message: GetAnalyticsStats) -> AnalyticsStats:
+        return ANALYTICS
+
+
+class FakeExecutor(Actor):
+    def on_status(self, message: GetExecutorStatus) -> ExecutorStatus:
+        return EXECUTOR
+
+
 class Worker(Actor):
     """Keeps the parameters it is set; ``SetParam(name="fail")`` makes it fail."""
 
@@ -158,6 +221,8 @@ def app_children(world: World, settings: DashboardSettings) -> list[ChildSpec]:
         child_spec(partial(Supervisor, [chain]), name="chain"),
         child_spec(partial(Supervisor, [watcher]), name="dex"),
         child_spec(FakeBank, name="bank"),
+        child_spec(FakeAnalytics, name="analytics"),
+        child_spec(FakeExecutor, name="executor"),
         child_spec(partial(Worker, world), name="worker"),
         child_spec(partial(Dashboard, settings), name="dashboard"),
     ]

@@ -12,7 +12,16 @@ import pytest
 from actors.dashboard import Dashboard, DashboardSettings
 from messages.health import GetDashboardUrl
 from runtime import ActorSystem
-from tests.actors.dashboard.conftest import BIG, POOL_V2, POOL_V3, TOKEN, chain_status, start
+from tests.actors.dashboard.conftest import (
+    BIG,
+    POOL_V2,
+    POOL_V3,
+    TOKEN,
+    TOKEN_A,
+    TOKEN_B,
+    chain_status,
+    start,
+)
 from tests.runtime.support import until
 
 if TYPE_CHECKING:
@@ -52,6 +61,8 @@ TREE = {
     "/app/dex",
     "/app/dex/uniswap_v2_a",
     "/app/bank",
+    "/app/analytics",
+    "/app/executor",
     "/app/worker",
     "/app/dashboard",
 }
@@ -219,6 +230,49 @@ async def test_txs_are_the_banks_newest_first(running: Running) -> None:
     assert [tx["nonce"] for tx in txs] == [3, 2, 1]
 
 
+async def test_analytics_gives_the_rolling_stats_per_pair_and_dex_with_profits_as_strings(
+    running: Running,
+) -> None:
+    status, analytics = await running.get("/api/analytics")
+
+    assert status == 200
+    assert (analytics["window_s"], analytics["opportunities_total"]) == (3600, 7)
+    assert analytics["min_profit_wei"] == "0"
+    [pair] = analytics["pairs"]
+    assert (pair["token0"], pair["token1"], pair["spread_bps"]) == (TOKEN_A, TOKEN_B, 125)
+    assert (pair["best_profit_wei"], pair["median_profit_wei"]) == (str(BIG), str(3 * 10**15))
+    [dex] = analytics["dexes"]
+    assert (dex["dex"], dex["opportunities_per_hour"]) == ("uniswap_v2_a", 7)
+    assert (dex["best_profit_wei"], dex["median_profit_wei"]) == (str(BIG), None)
+    assert "error" not in analytics
+
+
+async def test_executor_gives_its_mode_outcomes_and_realised_profit_as_strings(
+    running: Running,
+) -> None:
+    status, executor = await running.get("/api/executor")
+
+    assert status == 200
+    assert (executor["mode"], executor["in_flight"]) == ("live", 1)
+    assert executor["outcomes"] == {"executed": 4, "skipped": 2, "sent": 5}
+    assert executor["realised_profit"] == {TOKEN_A: str(BIG)}
+    assert executor["min_profit"] == "1"
+
+
+async def test_a_paused_analytics_or_executor_is_503_unavailable_with_the_reason(
+    running: Running,
+) -> None:
+    for path in ("/app/analytics", "/app/executor"):
+        ref = running.system.lookup(path)
+        assert ref is not None
+        ref.pause()
+
+        status, body = await running.get("/api/" + path.rsplit("/", 1)[1])
+
+        assert status == 503
+        assert body["error"] == {"code": "unavailable", "message": f"{path} is paused"}
+
+
 @pytest.mark.parametrize("limit", ["0", "-1", "abc", "1001", "2.5"])
 async def test_a_bad_limit_is_400(running: Running, limit: str) -> None:
     for endpoint in ("/api/opportunities", "/api/txs"):
@@ -240,6 +294,11 @@ async def test_without_chain_dex_or_bank_the_lists_are_empty_and_the_system_read
                 assert (response.status, await response.json()) == (200, [])
         async with session.get(url + "/readyz") as response:
             assert response.status == 200
+        for path in ("/api/analytics", "/api/executor"):
+            async with session.get(url + path) as response:
+                body = await response.json()
+                assert response.status == 503
+                assert body["error"]["message"] == "no actor at /app/" + path.rsplit("/", 1)[1]
         async with session.get(url + "/metrics") as response:
             text = await response.text()
     assert "arbiter_opportunities_total 0\n" in text

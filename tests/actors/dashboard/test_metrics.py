@@ -8,9 +8,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from actors.dashboard._metrics import _histogram, render_metrics
+from actors.executor import MODES
 from messages.bank import ActivityTotals
 from messages.control import Ping
 from runtime._histogram import Histogram, bucket_of, bucket_upper
+from tests.actors.dashboard.conftest import BIG, TOKEN_A
 
 if TYPE_CHECKING:
     from prometheus_client.samples import Sample
@@ -100,6 +102,23 @@ async def test_chain_activity_and_process_families_are_there(running: Running) -
     assert metrics["arbiter_process_resident_memory_bytes", frozenset()] > 0
     assert metrics["arbiter_loop_lag_max_seconds", frozenset()] >= 0
     assert ("arbiter_dead_letters_total", frozenset()) in metrics
+
+
+async def test_analytics_and_executor_families_are_there(running: Running) -> None:
+    metrics = parse((await scrape(running))[1])
+    dex = frozenset({("dex", "uniswap_v2_a")})
+
+    assert metrics["arbiter_analytics_blocks_evaluated_total", frozenset()] == 40
+    assert metrics["arbiter_analytics_evaluation_seconds", frozenset()] == pytest.approx(85e-6)
+    assert metrics["arbiter_analytics_spread_bps", dex] == 125
+    assert metrics["arbiter_analytics_opportunities_per_hour", dex] == 7
+    modes = {m: metrics["arbiter_executor_mode", frozenset({("mode", m)})] for m in MODES}
+    assert modes == {"observe": 0, "simulate": 0, "live": 1}
+    assert metrics["arbiter_executor_outcomes_total", frozenset({("outcome", "executed")})] == 4
+    assert metrics["arbiter_executor_outcomes_total", frozenset({("outcome", "reverted")})] == 0
+    assert metrics["arbiter_executor_in_flight", frozenset()] == 1
+    profit = metrics["arbiter_executor_realised_profit", frozenset({("token", TOKEN_A)})]
+    assert profit == BIG
 
 
 def test_histogram_buckets_are_the_kernels_upper_bounds_in_seconds() -> None:

@@ -2,21 +2,36 @@
 
 The page must show every actor of the running system, and pressing
 "restart" must restart the actor and show its restart count go up over the
-WebSocket, without a reload. It leaves a screenshot as a test artifact in
-``.artifacts/``; ``docs/health-page.png``, the README's, is a copy of one.
+WebSocket, without a reload. The last test runs the app's own tree on the
+devnet with traffic, as ``make run`` does, and leaves a screenshot of its
+page as a test artifact in ``.artifacts/``; ``docs/health-page.png``, the
+README's, is a copy of one.
 """
 
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 import pytest
 
-from runtime import Actor
+from actors.devnet import BOT_ACCOUNT, BOT_KEY, TRAFFIC_MAILBOX, TrafficGenerator
+from messages.health import GetDashboardUrl
+from runtime import Actor, ActorSystem, Supervisor
 from runtime._context import child_spec
+from runtime.app import app_children
+from runtime.config import (
+    ChainConfig,
+    Config,
+    DashboardConfig,
+    DexConfig,
+    ExecutorConfig,
+    NonceConfig,
+    SignerConfig,
+)
 from tests.actors.dashboard.conftest import TOKEN, start
 
 if TYPE_CHECKING:
@@ -24,6 +39,7 @@ if TYPE_CHECKING:
 
     from playwright.async_api import Browser, Page
 
+    from actors.devnet import Deployment
     from tests.actors.dashboard.conftest import Running
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -40,6 +56,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 SCREENSHOT = Path(__file__).parents[3] / ".artifacts" / "health-page.png"
+BOT_KEY_ENV = "TEST_DEVNET_BOT_PRIVATE_KEY"
 
 pytestmark = [
     pytest.mark.timeout(90),
@@ -155,6 +172,16 @@ async def test_pause_resume_collapse_and_the_last_error_work_on_the_page(
     await expect(page.locator("#chains tbody")).to_contain_text("devnet")
     await expect(page.locator("#pools tbody tr")).to_have_count(2)
     await expect(page.locator("#opportunities tbody tr")).to_have_count(5)
+    await expect(page.locator("#executor-mode")).to_have_text("live")
+    await expect(page.locator("#executor-executed")).to_have_text("4")
+    await expect(page.locator("#executor-in-flight")).to_have_text("1")
+    await expect(page.locator("#executor-outcomes")).to_contain_text("skipped 2")
+    await expect(page.locator("#executor-profit")).to_contain_text("1.606e60 of 0x1a1a1a")
+    pair = page.locator("#analytics-pairs tbody tr")
+    await expect(pair).to_have_count(1)
+    await expect(pair).to_contain_text("1.25 %")
+    await expect(page.locator("#analytics-dexes tbody")).to_contain_text("uniswap_v2_a")
+    await expect(page.locator("#analytics-error")).to_be_hidden()
     await expect(page.locator("#ready")).to_have_text("ready")
     # Sparklines need two samples; the chatter gives them something to draw.
     await page.wait_for_function(
@@ -163,8 +190,6 @@ async def test_pause_resume_collapse_and_the_last_error_work_on_the_page(
           return line && line.getAttribute('points').split(' ').length >= 15;
         }"""
     )
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert errors == []
 
 
@@ -177,6 +202,7 @@ async def test_the_page_fits_a_phone_screen(live: Running, browser: Browser) -> 
     worker = page.locator('tr[data-path="/app/worker"]')
     await expect(worker).to_be_visible()
 
+    await expect(page.locator("#analytics-pairs tbody tr")).to_have_count(1)
     overflow = await page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
@@ -186,3 +212,61 @@ async def test_the_page_fits_a_phone_screen(live: Running, browser: Browser) -> 
     await page.tap("#token-ok")
     await expect(worker.locator("td.restarts")).to_have_text("1")
     assert errors == []
+
+
+async def test_the_apps_page_on_the_devnet_shows_its_chain_pools_analytics_and_opportunities(
+    devnet: Deployment, browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.async_api import expect
+
+    monkeypatch.delenv("ARBITER_DASHBOARD_TOKEN", raising=False)
+    monkeypatch.setenv(BOT_KEY_ENV, BOT_KEY)
+    # What `arbiter run --devnet` runs (runtime/app.py, _start_devnet), live from the bot.
+    config = Config(
+        chain=ChainConfig(ws_url=devnet.ws_url, chain_id=devnet.chain_id),
+        dex=[
+            DexConfig(
+                name=dex.name,
+                kind=dex.kind,
+                factory=dex.factory,
+                pools=[pool.address for pool in dex.pools],
+            )
+            for dex in devnet.dexes
+        ],
+        dashboard=DashboardConfig(port=0, token=TOKEN),
+        signer=SignerConfig(key_env=BOT_KEY_ENV),
+        nonce=NonceConfig(accounts=[BOT_ACCOUNT]),
+        executor=ExecutorConfig(mode="live", account=BOT_ACCOUNT, contract=devnet.arbitrage),
+    )
+    traffic = child_spec(
+        partial(TrafficGenerator, devnet, interval=0.5, seed=7),
+        name="traffic",
+        mailbox=TRAFFIC_MAILBOX,
+    )
+    children = app_children(config, tmp_path)
+    children[-1:-1] = [traffic]
+    async with ActorSystem("arbiter") as system:
+        await system.spawn(partial(Supervisor, children), name="app")
+        dashboard = system.lookup("/app/dashboard")
+        assert dashboard is not None
+        url = str(await dashboard.ask(GetDashboardUrl(), timeout=30))
+        page = await browser.new_page(viewport={"width": 1440, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        await page.goto(url)
+
+        seconds = 60_000
+        await expect(page.locator("#chains tbody")).to_contain_text("31337", timeout=seconds)
+        pools = sum(len(dex.pools) for dex in devnet.dexes)
+        await expect(page.locator("#pools tbody tr")).to_have_count(pools, timeout=seconds)
+        await expect(page.locator("#executor-mode")).to_have_text("live", timeout=seconds)
+        await expect(page.locator("#analytics-dexes tbody tr")).to_have_count(
+            len(devnet.dexes), timeout=seconds
+        )
+        await expect(page.locator("#opportunities td.empty")).to_have_count(0, timeout=seconds)
+        await expect(page.locator("#analytics-error")).to_be_hidden()
+        for snapshot in system.snapshot():
+            await expect(page.locator(f'tr[data-path="{snapshot.path}"]')).to_be_attached()
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOT), full_page=True)
+        assert errors == []

@@ -65,6 +65,11 @@ async def test_a_viewer_is_greeted_then_sent_everything_the_page_shows_at_each_p
     assert len(snapshot["pools"]) == 2
     assert [o["id"] for o in snapshot["opportunities"]] == [5, 4, 3, 2, 1]
     assert [tx["nonce"] for tx in snapshot["txs"]] == [3, 2, 1]
+    assert snapshot["analytics"]["error"] is None
+    assert [p["spread_bps"] for p in snapshot["analytics"]["pairs"]] == [125]
+    assert [d["dex"] for d in snapshot["analytics"]["dexes"]] == ["uniswap_v2_a"]
+    assert snapshot["executor"]["mode"] == "live"
+    assert snapshot["executor"]["outcomes"]["executed"] == 4
     assert snapshot["process"]["resident_memory_bytes"] > 0
     assert snapshot["process"]["open_fds"] > 0
     assert snapshot["loop"]["samples"] >= 0

@@ -139,7 +139,7 @@ async def _state_at(w3: Any, pool: Pool, block: int) -> V2State | V3State:
     return V3State(sqrt_price_x96=slot0[0], liquidity=liquidity, tick=slot0[1])
 
 
-async def _world(anvil: Anvil, ws_url: str) -> AsyncIterator[World]:
+async def _world(anvil: Anvil, ws_url: str, sync_interval: float = 1.0) -> AsyncIterator[World]:
     deployment = await deploy(anvil.http_url)
     policy = SupervisorPolicy(max_restarts=50, within=60, backoff=Backoff(0.01, 0.2))
     async with ActorSystem("test", supervision=policy) as system:
@@ -152,6 +152,7 @@ async def _world(anvil: Anvil, ws_url: str) -> AsyncIterator[World]:
                 chain="devnet",
                 chain_path="/chain",
                 pools=tuple(p.address for p in dex.pools),
+                sync_interval=sync_interval,
             )
             await system.spawn(partial(PoolWatcher, watched), name=dex.name)
         traffic = partial(TrafficGenerator, deployment, interval=0.02, swaps_per_tick=3, seed=7)
@@ -215,6 +216,62 @@ async def test_a_websocket_dropped_mid_stream_loses_nothing(anvil: Anvil) -> Non
             assert status.reconnects_total >= 3
             watchers = [world.ref(f"/{d.name}") for d in world.deployment.dexes]
             assert all(w.alive for w in watchers)
+
+
+async def _lose_blocks(world: World, watcher: ActorRef, count: int) -> None:
+    """``count`` blocks of traffic whose `PoolLogs` never reach ``watcher`` (as if dropped)."""
+    world.system.events.unsubscribe(PoolLogs, watcher)
+    await world.set_swaps(3)
+    await world.blocks_of_traffic(count)
+    await _processed_latest(world)
+
+
+async def _processed_latest(world: World) -> None:
+    """Wait until the chain client has processed the node's latest block."""
+    tip = await world.latest()
+
+    async def processed() -> bool:
+        status: ChainStatus = await world.ref("/chain").ask(GetChainStatus(), timeout=20)
+        return status.processed_block is not None and status.processed_block >= tip
+
+    await eventually(processed, timeout=30)
+
+
+async def test_a_watcher_that_lost_the_last_blocks_catches_up_once_the_chain_is_quiet(
+    world: World,
+) -> None:
+    await world.blocks_of_traffic(3)
+    await world.assert_state_equals_chain()
+    dex = world.deployment.dexes[0].name
+    with capture_logs() as logs:
+        await _lose_blocks(world, world.ref(f"/{dex}"), 5)
+        await world.set_swaps(0)
+        await _processed_latest(world)  # no later block will show the loss
+        world.system.events.subscribe(PoolLogs, world.ref(f"/{dex}"))
+        await world.assert_state_equals_chain()
+    mine = [e for e in logs if e.get("dex") == dex]
+    catch_ups = [e for e in mine if e["event"] == "catching_up"]
+    assert catch_ups, "its periodic check found the chain client ahead"
+    assert all(e["blocks"] is not None for e in catch_ups), "replayed by the chain client"
+    assert not [e for e in mine if e["event"] == "pools_read"], "not read again"
+
+
+async def test_a_watcher_that_lost_blocks_replays_them_when_a_later_block_shows_the_gap(
+    anvil: Anvil,
+) -> None:
+    async for world in _world(anvil, anvil.ws_url, sync_interval=3600):  # no periodic check
+        await world.blocks_of_traffic(3)
+        await world.assert_state_equals_chain()
+        dex = world.deployment.dexes[0].name
+        await _lose_blocks(world, world.ref(f"/{dex}"), 5)
+        with capture_logs() as logs:
+            world.system.events.subscribe(PoolLogs, world.ref(f"/{dex}"))
+            await world.blocks_of_traffic(3)
+            await world.assert_state_equals_chain()
+        (catch_up,) = [e for e in logs if e["event"] == "catching_up"]
+        assert catch_up["dex"] == dex
+        assert catch_up["blocks"] >= 5
+        assert not [e for e in logs if e["event"] == "pools_read"], "replayed, not read again"
 
 
 async def test_pools_are_found_from_token_pairs_by_asking_the_factory(anvil: Anvil) -> None:

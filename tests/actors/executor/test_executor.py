@@ -208,8 +208,10 @@ async def test_live_opportunities_are_executed_and_the_bot_gains_their_profit(
         await w3.eth.wait_for_transaction_receipt(await revoke.transact({"from": BOT}))
     async with running(devnet, mode="simulate") as rig:
         assert (await rig.set("mode", "live")).mode == "live"
+        realised: dict[str, int] = {}
         for make in (v2_v2_path, v2_v3_path):
             path = await make(rig.w3, devnet)
+            realised[path.start_token] = realised.get(path.start_token, 0) + path.profit
             before = await rig.balance(path.start_token)
             opportunity = await rig.opportunity(path)
             execution = await rig.outcome(opportunity, "executed", "reverted", "skipped")
@@ -220,6 +222,7 @@ async def test_live_opportunities_are_executed_and_the_bot_gains_their_profit(
             [record] = rig.recorded(opportunity.id)
             assert record.realised_profit == path.profit
             assert record.tx_hash == execution.tx_hash
+        assert (await rig.status()).realised_profit == realised
         nonces = await rig.nonce_status()
         assert nonces.mined_total == 3  # the approval and two arbitrages
         assert nonces.failed_total == nonces.dropped_total == 0
