@@ -700,7 +700,20 @@ class ActorCell:
             self._finalize(reason)
 
     def _shutdown_overdue(self, task: asyncio.Future[None]) -> None:
-        _log.warning("shutdown_timeout", actor=self.path, timeout_s=self.spec.shutdown_timeout)
+        timeout = self.spec.shutdown_timeout
+        inflight = self._inflight
+        if inflight is not None and not inflight.done():
+            # The handler holds the stop up: cancel it alone, so that the
+            # children and `on_stop` still run and release what the actor owns.
+            # What is still pending one more timeout later is cancelled whole.
+            _log.warning(
+                "shutdown_timeout", actor=self.path, timeout_s=timeout, cancelled="handler"
+            )
+            inflight.cancel()
+            overdue = self.system.clock.call_later(timeout, self._shutdown_overdue, task)
+            task.add_done_callback(lambda _: overdue.cancel())
+            return
+        _log.warning("shutdown_timeout", actor=self.path, timeout_s=timeout, cancelled="stop")
         task.cancel()
 
     def force_stop(self) -> None:

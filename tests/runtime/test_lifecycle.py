@@ -325,6 +325,27 @@ async def test_a_child_whose_on_stop_hangs_is_cancelled_after_its_shutdown_timeo
     assert system.lookup("/holder") is None
 
 
+async def test_a_handler_stuck_past_the_shutdown_timeout_is_cancelled_and_on_stop_still_runs(
+    system: ActorSystem, clock: ManualClock, gate: asyncio.Event
+) -> None:
+    journal: list[str] = []
+
+    class Stuck(Probe):
+        async def on_wait(self, message: Wait) -> None:
+            await gate.wait()  # never opened while the test runs
+
+    stuck = await system.spawn(partial(Stuck, journal), name="stuck", shutdown_timeout=2.0)
+    stuck.tell(Wait())
+    await turns(2)
+    stopping = stuck.stop()
+    await turns()
+    assert not stopping.done()
+    clock.advance(2.0)
+    await until(stopping.done)
+    assert journal == ["stuck start", "stuck stop"]  # on_stop released what it owned
+    assert system.lookup("/stuck") is None
+
+
 async def test_the_system_stops_within_its_shutdown_timeout_whatever_its_actors_do() -> None:
     clock = ManualClock()
     journal: list[str] = []
