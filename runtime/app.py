@@ -228,6 +228,7 @@ def _dex_supervisor(chain: ChainConfig, dexes: list[DexConfig]) -> ChildSpec:
                     factory=dex.factory,
                     pairs=tuple((a, b) for a, b in dex.pairs),
                     fee=dex.fee,
+                    sync_interval=dex.sync_interval,
                 ),
             ),
             name=dex.name,

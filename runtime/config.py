@@ -91,6 +91,7 @@ class DexConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
         default_factory=list
     )
     fee: Annotated[int, msgspec.Meta(ge=1, lt=1_000_000)] = 3000
+    sync_interval: Seconds = 1.0
 
 
 class BankConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

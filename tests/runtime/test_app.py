@@ -54,3 +54,18 @@ async def test_a_root_escalation_ends_serve_with_exit_code_one_given_a_fake_fail
     assert code == 1
     events = [entry["event"] for entry in logs]
     assert "root_escalated" in events
+
+
+def test_each_watcher_gets_its_dex_tables_settings(tmp_path: Path) -> None:
+    config = Config(
+        chain=ChainConfig(ws_url="ws://127.0.0.1:1", chain_id=1),
+        dex=[
+            DexConfig(name="a", kind="uniswap_v2", factory="0x" + "1" * 40, sync_interval=0.25),
+            DexConfig(name="b", kind="uniswap_v3", factory="0x" + "2" * 40, fee=500),
+        ],
+    )
+    (dex,) = [spec for spec in app_children(config, tmp_path) if spec.name == "dex"]
+    watchers = dex.factory.args[0]  # type: ignore[attr-defined]
+    settings = {spec.name: spec.factory.args[0] for spec in watchers}
+    assert (settings["a"].sync_interval, settings["a"].kind) == (0.25, "uniswap_v2")
+    assert (settings["b"].sync_interval, settings["b"].fee) == (1.0, 500)
