@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from actors.bank._committer import Batch, Committer, Outcome
 from actors.bank._exceptions import BankUnavailable, ForeignDatabase
 from actors.bank._receipt import Receipt, Rejections, fail, failed_future
 from actors.bank._schema import corrupt, is_corrupt
@@ -39,15 +42,15 @@ from messages.bank import (
 )
 from messages.chain import NewHead
 from messages.tx import InFlightTx, TxRecord, TxUpdated
-from runtime import Actor, ConfigError, MailboxConfig
+from runtime import Actor, ActorError, ConfigError, MailboxConfig
 
 if TYPE_CHECKING:
-    import asyncio
+    import concurrent.futures
     from collections.abc import Callable
     from pathlib import Path
 
     from actors.bank._schema import Synchronous
-    from runtime import Timer
+    from runtime import ActorRef, Timer
 
 __all__ = ["BANK_MAILBOX", "Bank", "BankSettings"]
 
@@ -131,8 +134,22 @@ class BankSettings:
             )
 
 
+class _Batch:
+    """Writes committed together, and the future their receipts share."""
+
+    __slots__ = ("due", "future", "opened_at", "rows", "timer", "writes")
+
+    def __init__(self, future: asyncio.Future[Rejections], opened_at: float) -> None:
+        self.future = future
+        self.opened_at = opened_at
+        self.writes: list[BankWrite] = []
+        self.rows = 0
+        self.timer: Timer | None = None
+        self.due = False
+
+
 class _Flush(msgspec.Struct, frozen=True):
-    batch: int
+    pass
 
 
 class _Retry(msgspec.Struct, frozen=True):
@@ -141,6 +158,20 @@ class _Retry(msgspec.Struct, frozen=True):
 
 class _Prune(msgspec.Struct, frozen=True):
     pass
+
+
+class _Committed:
+    __slots__ = ("batch", "error", "outcome")
+
+    def __init__(
+        self,
+        batch: _Batch,
+        outcome: tuple[int, dict[int, str], float] | None,
+        error: Exception | None,
+    ) -> None:
+        self.batch = batch
+        self.outcome = outcome
+        self.error = error
 
 
 class _Pruned(msgspec.Struct, frozen=True):
@@ -156,10 +187,8 @@ class Bank(Actor):
     ``batch_interval`` old, one commit at a time (group commit). Every write
     is answered at once with a `Receipt` that completes after the commit;
     an asker awaits it (`write_durably`), a teller ignores it. SQLite runs in
-    the bank's own thread, never on the event loop, which takes the next
-    batch itself as soon as a commit ends (`Committer`), so the bank keeps
-    taking writes meanwhile; a commit's outcome completes its receipts on
-    the loop.
+    the bank's own thread, never on the event loop: a commit's outcome
+    comes back as a message, so the bank keeps taking writes meanwhile.
 
     When the database cannot be written (disk full, read-only) or opened
     (corrupt, another application's, a newer schema), the bank keeps
@@ -179,10 +208,18 @@ class Bank(Actor):
         self.state: BankState = "starting"
         self.error: str | None = None
         self.store: Store | None = None
+        self.committed_rows_total = 0
+        self.commits_total = 0
+        self.failed_commits_total = 0
         self.dropped_writes_total = 0
         self.pruned_rows_total = 0
+        self.last_commit_rows = 0
+        self.last_commit_ms: float | None = None
         self._executor: ThreadPoolExecutor | None = None
-        self._committer: Committer | None = None
+        self._open: _Batch | None = None
+        self._sealed: deque[_Batch] = deque()
+        self._committing: tuple[_Batch, asyncio.Future[Any]] | None = None
+        self._pending_rows = 0
         self._refusal: tuple[str, asyncio.Future[Rejections]] | None = None
         self._pruning = False
         self._retry: Timer | None = None
@@ -193,17 +230,6 @@ class Bank(Actor):
 
     async def on_start(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arbiter-bank")
-        system = self.context.system
-        self._committer = Committer(
-            system.loop,
-            system.clock,
-            self._executor,
-            commit=_commit,
-            batch_rows=self.settings.batch_rows,
-            batch_interval=self.settings.batch_interval,
-            schedule_flush=lambda n: self.context.schedule(self.settings.batch_interval, _Flush(n)),
-            on_failed=self._commit_failed,
-        )
         await self._connect()
         if self.settings.record_events:
             events = self.context.system.events
@@ -215,9 +241,24 @@ class Bank(Actor):
         self._stopping = True
         # Timers and pipes are cancelled by now: finish the commit under way,
         # then commit what is left, so a graceful stop loses nothing it holds.
-        if self._committer is not None:
-            await self._committer.finish()
-            self._committer.resume(None)
+        if self._committing is not None:
+            batch, future = self._committing
+            try:
+                outcome = await asyncio.shield(future)
+            except Exception as exc:
+                self._committed(_Committed(batch, None, exc))
+            else:
+                self._committed(_Committed(batch, outcome, None))
+        if self._open is not None:
+            self._seal(self._open)
+        while self._sealed and self.state == "ok" and self.store is not None:
+            batch = self._sealed.popleft()
+            try:
+                outcome = await self._in_thread(_commit, self.store, batch.writes)
+            except Exception as exc:
+                self._committed(_Committed(batch, None, exc))
+            else:
+                self._committed(_Committed(batch, outcome, None))
         self._drop_pending(BankUnavailable(f"{self.settings.path}: the bank stopped"))
         if self.store is not None:
             await self._in_thread(self.store.close)
@@ -230,17 +271,27 @@ class Bank(Actor):
 
     def on_write(self, message: BankWrite) -> Receipt:
         """Queue ``message`` for the next commit; the `Receipt` completes at that commit."""
-        committer = self._committer
-        if self.state != "ok" or committer is None:
+        if self.state != "ok":
             return self._refuse(message, self.error or f"{self.settings.path}: not open yet")
         rows = rows_of(message)
-        if committer.pending_rows + rows > self.settings.max_pending_rows:
+        if self._pending_rows + rows > self.settings.max_pending_rows:
             return self._refuse(
                 message,
-                f"{self.settings.path}: {committer.pending_rows} rows are waiting for their commit",
+                f"{self.settings.path}: {self._pending_rows} rows are waiting for their commit",
             )
-        batch = committer.add(message, rows)
-        return Receipt(batch.future, message, batch.waiters)
+        batch = self._open
+        if batch is None:
+            batch = self._open = _Batch(
+                self.context.system.loop.create_future(), self.context.system.clock.time()
+            )
+            batch.timer = self.context.schedule(self.settings.batch_interval, _Flush())
+        batch.writes.append(message)
+        batch.rows += rows
+        self._pending_rows += rows
+        if batch.rows >= self.settings.batch_rows:
+            self._seal(batch)
+        self._commit_next()
+        return Receipt(batch.future, message)
 
     def on_new_head(self, message: NewHead) -> None:
         self.on_write(
@@ -257,8 +308,17 @@ class Bank(Actor):
         self.on_write(RecordTx(record=message.record, in_flight=message.in_flight))
 
     def on_flush(self, message: _Flush) -> None:
-        if self._committer is not None:
-            self._committer.flush(message.batch)
+        # Trust the tick, not a fresh reading of the clock: uvloop may fire a
+        # timer a fraction of a millisecond before the clock says it is due.
+        if self._open is not None:
+            self._open.due = True
+        self._commit_next()
+
+    def on_committed(self, message: _Committed) -> None:
+        if self._committing is None or self._committing[0] is not message.batch:
+            return  # delivered twice (see `_commit_next`), or to a later incarnation
+        self._committed(message)
+        self._commit_next()
 
     def _refuse(self, message: BankWrite, reason: str) -> Receipt:
         """Count ``message`` as dropped; its receipt fails with ``reason`` (naming the file)."""
@@ -269,8 +329,64 @@ class Bank(Actor):
             self._refusal = (reason, failed_future(self.context.system.loop, error))
         return Receipt(self._refusal[1], message)
 
-    def _commit_failed(self, batch: Batch, error: Exception) -> None:
-        """On the loop: ``batch``'s commit raised ``error``; the committer has stopped."""
+    def _seal(self, batch: _Batch) -> None:
+        if batch.timer is not None:
+            batch.timer.cancel()
+        self._open = None
+        self._sealed.append(batch)
+
+    def _commit_next(self) -> None:
+        """Start the next commit, unless one is running: a full batch, or one old enough."""
+        if self._committing is not None:
+            return
+        batch = self._open
+        if not self._sealed and batch is not None:
+            # A flush tick meeting a full mailbox is dropped: the age is checked here too.
+            age = self.context.system.clock.time() - batch.opened_at
+            if batch.due or age >= self.settings.batch_interval:
+                self._seal(batch)
+        if not self._sealed:
+            return
+        if self.state != "ok" or self.store is None:
+            self._drop_pending(BankUnavailable(f"{self.settings.path}: {self.error}"))
+            return
+        batch = self._sealed.popleft()
+        if self._executor is None:
+            raise BankUnavailable(f"{self.settings.path}: the bank is not running")
+        done = self._executor.submit(_commit, self.store, batch.writes)
+        loop = self.context.system.loop
+        future = asyncio.wrap_future(done, loop=loop)
+        self._committing = (batch, future)
+        # The outcome comes back twice, the first one to arrive wins: told
+        # straight from the database thread (one turn of the loop, so the next
+        # commit starts sooner: `benchmarks/bank.py`), and through a pipe, which
+        # waits for room in a full mailbox. Shielded: stopping the bank cancels
+        # the pipe, but on_stop still needs the outcome of the commit under way.
+        done.add_done_callback(partial(_tell_outcome, loop, self.context.self_ref, batch))
+        self.context.pipe(
+            asyncio.shield(future),
+            lambda outcome: _Committed(batch, outcome, None),
+            lambda error: _Committed(batch, None, error),
+            name="commit",
+        )
+
+    def _committed(self, message: _Committed) -> None:
+        batch = message.batch
+        if self._committing is not None and self._committing[0] is batch:
+            self._committing = None
+        self._pending_rows -= batch.rows
+        if message.outcome is not None:
+            rows, rejected, seconds = message.outcome
+            self.commits_total += 1
+            self.committed_rows_total += rows
+            self.last_commit_rows = rows
+            self.last_commit_ms = seconds * 1000
+            self.dropped_writes_total += len(rejected)
+            if not batch.future.done():
+                batch.future.set_result({id(batch.writes[i]): why for i, why in rejected.items()})
+            return
+        error = message.error
+        self.failed_commits_total += 1
         self.dropped_writes_total += len(batch.writes)
         reason = self._describe(error)
         fail(batch.future, BankUnavailable(f"{reason}; {len(batch.writes)} writes not recorded"))
@@ -281,8 +397,16 @@ class Bank(Actor):
 
     def _drop_pending(self, error: BankUnavailable) -> None:
         """Fail every batch not yet committing: their writes are counted as dropped."""
-        if self._committer is not None:
-            self.dropped_writes_total += self._committer.drop(error)
+        if self._open is not None:
+            if self._open.timer is not None:
+                self._open.timer.cancel()
+            self._sealed.append(self._open)
+            self._open = None
+        while self._sealed:
+            batch = self._sealed.popleft()
+            self._pending_rows -= batch.rows
+            self.dropped_writes_total += len(batch.writes)
+            fail(batch.future, error)
 
     # -- reads ------------------------------------------------------------------
 
@@ -309,21 +433,20 @@ class Bank(Actor):
 
     def on_get_bank_health(self, message: GetBankHealth) -> BankHealth:
         store = self.store
-        committer = self._running_committer()
         return BankHealth(
             path=str(self.settings.path),
             state=self.state,
             error=self.error,
             schema_version=None if store is None else store.schema_version,
             synchronous=self.settings.synchronous,
-            pending_rows=committer.pending_rows,
-            committed_rows_total=committer.committed_rows_total,
-            commits_total=committer.commits_total,
-            failed_commits_total=committer.failed_commits_total,
-            dropped_writes_total=self.dropped_writes_total + committer.rejected_writes_total,
+            pending_rows=self._pending_rows,
+            committed_rows_total=self.committed_rows_total,
+            commits_total=self.commits_total,
+            failed_commits_total=self.failed_commits_total,
+            dropped_writes_total=self.dropped_writes_total,
             pruned_rows_total=self.pruned_rows_total,
-            last_commit_rows=committer.last_commit_rows,
-            last_commit_ms=committer.last_commit_ms,
+            last_commit_rows=self.last_commit_rows,
+            last_commit_ms=self.last_commit_ms,
         )
 
     async def _read[T](self, read: Callable[[Store], T], empty: T) -> T:
@@ -387,8 +510,6 @@ class Bank(Actor):
     def _set_state(self, state: BankState, error: str | None) -> None:
         was, told = self.state, self.error
         self.state, self.error = state, error
-        if self._committer is not None:
-            self._committer.resume(self.store if state == "ok" else None)
         if state == "ok":
             if was == "starting":
                 schema = None if self.store is None else self.store.schema_version
@@ -413,18 +534,33 @@ class Bank(Actor):
     def _describe(self, error: BaseException | None) -> str:
         return f"{self.settings.path}: {type(error).__name__}: {error}"
 
-    def _running_committer(self) -> Committer:
-        if self._committer is None:
-            raise BankUnavailable(f"{self.settings.path}: the bank is not running")
-        return self._committer
-
     def _in_thread[T](self, function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         if self._executor is None:
             raise BankUnavailable(f"{self.settings.path}: the bank is not running")
         return self.context.system.loop.run_in_executor(self._executor, function, *args)
 
 
-def _commit(store: Store, writes: list[BankWrite]) -> Outcome:
+def _tell_outcome(
+    loop: asyncio.AbstractEventLoop,
+    bank: ActorRef,
+    batch: _Batch,
+    done: concurrent.futures.Future[tuple[int, dict[int, str], float]],
+) -> None:
+    """In the database thread: have the loop tell the bank how ``batch``'s commit went."""
+    try:
+        message = _Committed(batch, done.result(), None)
+    except Exception as exc:  # the commit's error, for the bank to handle
+        message = _Committed(batch, None, exc)
+    loop.call_soon_threadsafe(_tell, bank, message)
+
+
+def _tell(bank: ActorRef, message: _Committed) -> None:
+    # A full mailbox or a stopped bank: the pipe delivers the outcome, or on_stop takes it.
+    with contextlib.suppress(ActorError):
+        bank.tell(message)
+
+
+def _commit(store: Store, writes: list[BankWrite]) -> tuple[int, dict[int, str], float]:
     """In the database thread: one batch, one transaction; with its duration in seconds."""
     started = time.perf_counter()
     rows, rejected = store.commit(writes, time.time())

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from messages.bank import BankWrite
     from runtime import ActorRef
 
-__all__ = ["Receipt", "Rejections", "Waiters", "failed_future", "write_durably"]
+__all__ = ["Receipt", "Rejections", "failed_future", "write_durably"]
 
 Rejections = dict[int, str]
 """What a batch's future completes with: ``id(write)`` -> why that write was rejected."""
@@ -40,17 +40,11 @@ class Receipt:
             batch was committed.
     """
 
-    __slots__ = ("_future", "_waiters", "_write")
+    __slots__ = ("_future", "_write")
 
-    def __init__(
-        self,
-        future: asyncio.Future[Rejections],
-        write: BankWrite,
-        waiters: Waiters | None = None,
-    ) -> None:
+    def __init__(self, future: asyncio.Future[Rejections], write: BankWrite) -> None:
         self._future = future
         self._write = write
-        self._waiters = waiters
 
     @property
     def done(self) -> bool:
@@ -86,15 +80,12 @@ class Receipt:
         """
         future = self._future
         if not future.done():
-            if self._waiters is not None:
-                await self._waiters.wait(deadline)
-            else:
-                waiter = _settled(future)
-                expiry = future.get_loop().call_at(deadline, _expire, waiter)
-                try:
-                    await waiter
-                finally:
-                    expiry.cancel()
+            waiter = _settled(future)
+            expiry = future.get_loop().call_at(deadline, _expire, waiter)
+            try:
+                await waiter
+            finally:
+                expiry.cancel()
         self._check()
 
     def _check(self) -> None:
@@ -103,68 +94,6 @@ class Receipt:
             reason = rejections.get(id(self._write))
             if reason is not None:
                 raise WriteRejected(f"{type(self._write).__name__} rejected: {reason}")
-
-
-class Waiters:
-    """The writers awaiting one batch's commit in `write_durably`, and one timer for them all.
-
-    Written for speed (`benchmarks/bank.py`, ``group_commit``): a future per
-    writer, resolved together when the batch's fate is known, instead of a
-    done-callback and a timer per writer. On the loop only.
-    """
-
-    __slots__ = ("_expiry", "_expiry_at", "_loop", "_waiting")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._waiting: list[tuple[float, asyncio.Future[None]]] = []
-        self._expiry: asyncio.TimerHandle | None = None
-        self._expiry_at = 0.0
-
-    def wait(self, deadline: float) -> asyncio.Future[None]:
-        """A future of the caller's own, done at `settle`.
-
-        It fails with TimeoutError at the loop's time ``deadline``; cancelling
-        it leaves the others waiting.
-        """
-        waiter: asyncio.Future[None] = self._loop.create_future()
-        self._waiting.append((deadline, waiter))
-        if self._expiry is None or deadline < self._expiry_at:
-            self._arm(deadline)
-        return waiter
-
-    def settle(self) -> None:
-        """The batch's future is done: wake every writer still waiting."""
-        if self._expiry is not None:
-            self._expiry.cancel()
-            self._expiry = None
-        waiting, self._waiting = self._waiting, []
-        for _, waiter in waiting:
-            if not waiter.done():
-                waiter.set_result(None)
-
-    def _arm(self, deadline: float) -> None:
-        if self._expiry is not None:
-            self._expiry.cancel()
-        self._expiry = self._loop.call_at(deadline, self._expire)
-        self._expiry_at = deadline
-
-    def _expire(self) -> None:
-        # Trust the tick: uvloop may fire a timer just before its clock says it is due.
-        now = max(self._loop.time(), self._expiry_at)
-        self._expiry = None
-        keep = []
-        for entry in self._waiting:
-            deadline, waiter = entry
-            if waiter.done():
-                continue
-            if deadline <= now:
-                waiter.set_exception(TimeoutError())
-            else:
-                keep.append(entry)
-        self._waiting = keep
-        if keep:
-            self._arm(min(deadline for deadline, _ in keep))
 
 
 def _settled(future: asyncio.Future[Rejections]) -> asyncio.Future[None]:

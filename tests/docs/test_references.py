@@ -105,15 +105,10 @@ pools = ["0x5FbDB2315678afecb367f032d93F642f64180aa3"]
 
 
 def test_no_actor_creates_tasks_or_takes_locks_as_the_migration_guide_says() -> None:
-    # The bank's hand-off to its database thread is the one thread lock the guide names.
-    thread_lock = ROOT / "actors" / "bank" / "_committer.py"
     offending = [
         f"{path.relative_to(ROOT)}: {word}"
         for path in sorted((ROOT / "actors").rglob("*.py"))
         for word in ("create_task(", "ensure_future(", "Lock(")
         if word in path.read_text(encoding="utf-8")
-        and not (path == thread_lock and word == "Lock(")
     ]
     assert not offending, offending
-    assert "threading.Lock()" in thread_lock.read_text(encoding="utf-8")
-    assert "asyncio.Lock(" not in thread_lock.read_text(encoding="utf-8")

@@ -122,8 +122,8 @@ async def test_on_start_runs_to_its_end_before_the_first_message(system: ActorSy
     class EarlyBird(Probe):
         async def on_start(self) -> None:
             self.context.self_ref.tell(Note("first message"))
-            await asyncio.sleep(0)
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # wait-ok: suspends the hook, the case under test
+            await asyncio.sleep(0)  # wait-ok: suspends the hook, the case under test
             super().on_start()
 
     bird = await system.spawn(partial(EarlyBird, journal), name="bird")
@@ -136,7 +136,7 @@ async def test_spawn_returns_once_on_start_has_run(system: ActorSystem) -> None:
 
     class SlowStarter(Probe):
         async def on_start(self) -> None:
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # wait-ok: suspends the hook, the case under test
             super().on_start()
 
     await system.spawn(partial(SlowStarter, journal), name="slow")
@@ -244,11 +244,11 @@ async def test_async_hooks_are_awaited(system: ActorSystem) -> None:
 
     class AsyncProbe(Probe):
         async def on_start(self) -> None:
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # wait-ok: suspends the hook, the case under test
             super().on_start()
 
         async def on_stop(self) -> None:
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # wait-ok: suspends the hook, the case under test
             super().on_stop()
 
     probe = await system.spawn(partial(AsyncProbe, journal), name="probe")

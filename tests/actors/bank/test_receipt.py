@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 from actors.bank import WriteRejected, write_durably
-from actors.bank._receipt import Waiters
 from messages.bank import RecordBlock
 from runtime import AskTimeout, ManualClock
 from tests.actors.bank.conftest import CHAIN, block, running_bank
@@ -63,18 +62,3 @@ async def test_a_write_sqlite_refuses_fails_alone_and_its_batch_is_committed(
             await bad.wait(5)
         health = await running.health()
         assert (health.committed_rows_total, health.dropped_writes_total) == (1, 1)
-
-
-async def test_a_batchs_waiters_time_out_each_at_its_deadline_and_the_rest_wake_at_settle() -> None:
-    loop = asyncio.get_running_loop()
-    waiters = Waiters(loop)
-    later = waiters.wait(loop.time() + 60)
-    overdue = waiters.wait(loop.time())
-    cancelled = waiters.wait(loop.time() + 60)
-    cancelled.cancel()
-    with pytest.raises(TimeoutError):
-        await overdue
-    assert not later.done()
-    waiters.settle()
-    assert await later is None
-    assert cancelled.cancelled()
